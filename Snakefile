@@ -1,0 +1,24 @@
+# The continual- and transfer-learning laboratory.
+#   snakemake --cores all                               # every method in config `methods`, on the default config
+#   snakemake --cores all --configfile config/paper.yaml # the papers' settings (GPUs)
+# Paths: resources/data/<dataset>/ (datasets), results/<method>/<suite>/seed<S>/ (results),
+#        results/figures/ (figures), logs/<rule>/ (logs), benchmarks/rules/<rule>/ (Snakemake benchmarks).
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets,
+
+
+include: "rules/data.smk"
+include: "rules/baseline.smk"

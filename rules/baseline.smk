@@ -1,0 +1,91 @@
+# Per-task baselines: one independent network per task (the goals CPG must reach).
+
+
+def baseline_task_results(wildcards):
+    return expand(
+        "results/baseline/{suite}/seed{seed}/task{task}/result.json",
+        suite=wildcards.suite,
+        seed=wildcards.seed,
+        task=range(num_tasks(wildcards.suite)),
+    )
+
+
+def baseline_accuracy_tables(wildcards):
+    return expand("results/baseline/{suite}/seed{seed}/accuracy.csv", suite=wildcards.suite, seed=config["seeds"])
+
+
+rule baseline_train:
+    input:
+        data=suite_manifest,
+    output:
+        model="results/baseline/{suite}/seed{seed}/task{task}/model.pt",
+        result="results/baseline/{suite}/seed{seed}/task{task}/result.json",
+        history="results/baseline/{suite}/seed{seed}/task{task}/history.csv",
+    params:
+        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        method=as_json(config["baseline"]),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/baseline_train/{suite}/seed{seed}/task{task}.log",
+    benchmark:
+        "benchmarks/rules/baseline_train/{suite}/seed{seed}/task{task}.tsv"
+    threads: 1
+    resources:
+        **train_resources(),
+    shell:
+        "{PYTHON} scripts/baseline_train.py --data $(dirname {input.data}) --suite {params.suite} "
+        "--params {params.method} --compute {params.compute} --task {wildcards.task} --seed {wildcards.seed} "
+        "--out $(dirname {output.result}) --log {log}"
+
+
+rule baseline_collect:
+    input:
+        baseline_task_results,
+    output:
+        accuracy="results/baseline/{suite}/seed{seed}/accuracy.csv",
+        summary="results/baseline/{suite}/seed{seed}/summary.json",
+        goals="results/baseline/{suite}/seed{seed}/baseline_acc.json",
+    log:
+        "logs/baseline_collect/{suite}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/baseline_collect/{suite}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{PYTHON} scripts/baseline_collect.py --results {input} --out $(dirname {output.summary}) --log {log}"
+
+
+rule baseline_figure:
+    input:
+        baseline_accuracy_tables,
+    output:
+        png=report(
+            "results/figures/baseline/{suite}_per_task_accuracy.png",
+            caption="../report/baseline_per_task.rst",
+            category="Baseline",
+        ),
+        pdf="results/figures/baseline/{suite}_per_task_accuracy.pdf",
+    log:
+        "logs/baseline_figure/{suite}.log",
+    benchmark:
+        "benchmarks/rules/baseline_figure/{suite}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{PYTHON} scripts/plot_per_task_accuracy.py --tables {input} --labels baseline "
+        "--title 'independent baseline, {wildcards.suite}' --out {output.png} --log {log}"
+
+
+METHOD_TARGETS["baseline"] = lambda: expand(
+    [
+        "results/baseline/{suite}/seed{seed}/summary.json",
+        "results/baseline/{suite}/seed{seed}/baseline_acc.json",
+        "results/figures/baseline/{suite}_per_task_accuracy.png",
+    ],
+    suite=config["suite"],
+    seed=config["seeds"],
+)

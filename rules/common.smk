@@ -1,0 +1,71 @@
+# Config validation and helpers shared by every rules/*.smk file. No method logic lives here.
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from workflow.config import config_errors, format_errors, load_schema
+
+PYTHON = shlex.quote(sys.executable)
+SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
+
+
+def _check_config():
+    errors = config_errors(config, load_schema(SCHEMA))
+    if not errors and config["suite"] not in config["suites"]:
+        errors.append(f"config key 'suite': '{config['suite']}' is not a key of 'suites' "
+                      f"(defined: {', '.join(config['suites'])})")
+    for name, spec in config.get("suites", {}).items():
+        if spec.get("class_groups") and len(spec["class_groups"]) != spec["tasks"]:
+            errors.append(f"config key 'suites.{name}.tasks': {spec['tasks']} but class_groups has "
+                          f"{len(spec['class_groups'])} groups")
+    if errors:
+        raise WorkflowError(format_errors(errors, "config/config.yaml and any --configfile/--config"))
+
+
+_check_config()
+
+# Methods register their final targets here: METHOD_TARGETS[name] = function returning a list of paths.
+METHOD_TARGETS = {}
+
+
+wildcard_constraints:
+    seed=r"\d+",
+    task=r"\d+",
+    suite=r"[A-Za-z0-9_]+",
+    dataset=r"[A-Za-z0-9_]+",
+
+
+def as_json(obj):
+    """A config section as one shell-quoted JSON argument for a script's --params."""
+    return shlex.quote(json.dumps(obj, sort_keys=True))
+
+
+def data_manifest(dataset):
+    return f"{config['data']['root']}/{dataset}/manifest.json"
+
+
+def suite_spec(suite):
+    return config["suites"][suite]
+
+
+def suite_manifest(wildcards):
+    return data_manifest(suite_spec(wildcards.suite)["dataset"])
+
+
+def num_tasks(suite):
+    return suite_spec(suite)["tasks"]
+
+
+def train_resources(mem_mb=2000, runtime=60):
+    """Resources of a training job: GPU count comes from config (0 on CPU, 1 on a GPU cluster)."""
+    return {"mem_mb": mem_mb, "runtime": runtime, "gpu": config["compute"]["gpu"]}
+
+
+def all_targets(wildcards):
+    missing = [m for m in config["methods"] if m not in METHOD_TARGETS]
+    if missing:
+        raise WorkflowError(f"methods {missing} have no rules in this workflow")
+    return [path for m in config["methods"] for path in METHOD_TARGETS[m]()]

@@ -1,0 +1,59 @@
+"""What every script in scripts/ shares: argument parsing, logging to the rule's log file, clean user errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+from .errors import UserError
+
+log = logging.getLogger("workflow")
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--params", type=json.loads, default={},
+                   help="JSON object with this rule's settings (Snakemake passes the config section)")
+    p.add_argument("--log", type=Path, default=None, help="log file (progress bars go here too)")
+    return p
+
+
+class Progress:
+    """The stream tqdm writes to: the rule's log file, so parallel jobs do not garble the terminal."""
+
+    stream = sys.stderr
+
+
+def setup_logging(log_path: Path | None) -> None:
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if log_path:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(log_path, "a", buffering=1)
+        handler = logging.StreamHandler(fh)
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+        Progress.stream = fh
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING if log_path else logging.INFO)
+    console.setFormatter(fmt)
+    root.addHandler(console)
+
+
+def run(main: Callable[[argparse.Namespace], None], p: argparse.ArgumentParser, argv=None) -> None:
+    """Parse arguments, set up logging, run ``main``; a :class:`UserError` ends with its message, no traceback."""
+    args = p.parse_args(argv)
+    setup_logging(args.log)
+    log.info("start %s %s", Path(sys.argv[0]).name, " ".join(sys.argv[1:]))
+    try:
+        main(args)
+    except UserError as exc:
+        log.error("%s", exc)
+        sys.exit(1)
+    log.info("done")

@@ -1,0 +1,58 @@
+"""Config validation with messages a user can act on (used by rules/common.smk before any job starts)."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+def load_schema(path) -> dict:
+    return yaml.safe_load(Path(path).read_text())
+
+
+def config_errors(config: dict, schema: dict) -> list[str]:
+    """Return one readable line per problem: the dotted key, what is wrong, what is allowed."""
+    validator = jsonschema.Draft202012Validator(schema)
+    lines = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path]):
+        lines.append(_describe(err))
+    return sorted(set(lines))
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _describe(err: jsonschema.ValidationError) -> str:
+    where = _key(err.absolute_path)
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = [k for k in err.instance if k not in allowed]
+        parts = []
+        for k in extra:
+            close = difflib.get_close_matches(k, allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            parts.append(f"config key '{_key([*err.absolute_path, k])}' is not known{hint}; "
+                         f"allowed keys here: {', '.join(allowed)}")
+        return "; ".join(parts)
+    if err.validator == "enum":
+        close = difflib.get_close_matches(str(err.instance), [str(v) for v in err.validator_value], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return (f"config key '{where}': {err.instance!r} is not allowed{hint}; "
+                f"allowed: {', '.join(map(str, err.validator_value))}")
+    if err.validator == "type":
+        return f"config key '{where}': {err.instance!r} should be of type {err.validator_value}"
+    if err.validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        return f"config key '{where}': {err.instance!r} is out of range ({err.validator} {err.validator_value})"
+    if err.validator == "required":
+        return f"config section '{where}': {err.message}"
+    return f"config key '{where}': {err.message}"
+
+
+def format_errors(errors: list[str], source: str) -> str:
+    body = "\n".join(f"  - {e}" for e in errors)
+    return (f"Invalid configuration ({source}), nothing was run:\n{body}\n"
+            f"Fix these keys in your config file (the schema with every allowed key is config/schema.yaml).")

@@ -1,0 +1,188 @@
+"""Dataset registry: ``name -> loader(raw_dir, options) -> ArraySet``.
+
+Loaders for network datasets keep torchvision's real download (with its checksums) and, offline, raise
+:class:`DatasetUnavailable` naming what was tried and where to place the files by hand.
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import CorruptFile, DatasetUnavailable
+
+DATASETS: dict[str, Callable] = {}
+
+
+def register_dataset(name: str):
+    def deco(fn):
+        DATASETS[name] = fn
+        return fn
+    return deco
+
+
+def available_datasets() -> list[str]:
+    return sorted(DATASETS)
+
+
+def fetch_dataset(name: str, raw_dir, options: dict | None = None):
+    if name not in DATASETS:
+        raise DatasetUnavailable(f"unknown dataset '{name}'; available: {', '.join(available_datasets())}")
+    return DATASETS[name](Path(raw_dir), options or {})
+
+
+# --- embedded: scikit-learn's digits --------------------------------------------------------------------------
+
+@register_dataset("digits")
+def _digits(raw_dir: Path, options: dict):
+    """The 1,797 8x8 digits bundled with scikit-learn: no network. No official split exists, so a fixed
+    stratified 80/20 split (random_state 0) is used and recorded in the manifest."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from .store import ArraySet
+
+    bunch = load_digits()
+    x = bunch.images.astype(np.uint8)[:, None]  # values 0..16
+    y = bunch.target.astype(np.int64)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.2, stratify=y, random_state=0)
+    return ArraySet("digits", x_tr, y_tr, x_te, y_te, [str(c) for c in range(10)], pixel_max=16.0,
+                    source={"origin": "sklearn.datasets.load_digits", "split": "stratified 80/20, random_state=0"})
+
+
+# --- tiny generated data for unit tests ----------------------------------------------------------------------
+
+@register_dataset("synthetic")
+def _synthetic(raw_dir: Path, options: dict):
+    """Class-dependent blobs on an 8x8 canvas: learnable in a few steps, for tests only."""
+    from .store import ArraySet
+
+    n_classes = int(options.get("classes", 6))
+    per_class = int(options.get("per_class", 40))
+    rng = np.random.default_rng(int(options.get("seed", 0)))
+    protos = rng.uniform(0, 255, size=(n_classes, 1, 8, 8))
+
+    def sample(n):
+        y = np.repeat(np.arange(n_classes), n)
+        x = protos[y] + rng.normal(0, 40, size=(len(y), 1, 8, 8))
+        return np.clip(x, 0, 255).astype(np.uint8), y.astype(np.int64)
+
+    x_tr, y_tr = sample(per_class)
+    x_te, y_te = sample(max(per_class // 4, 5))
+    return ArraySet("synthetic", x_tr, y_tr, x_te, y_te, [f"c{i}" for i in range(n_classes)],
+                    source={"origin": "generated", "seed": int(options.get("seed", 0))})
+
+
+# --- Fashion-MNIST: local IDX files (e.g. Debian's dataset-fashion-mnist) or torchvision download -----------
+
+FASHION_LOCAL_DIRS = ["/usr/share/datasets/fashion-mnist"]
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot"]
+IDX_FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
+             "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (optionally gzipped): magic (2 zero bytes, dtype code, ndim), big-endian dims, data."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise CorruptFile(f"{path} is not an unsigned-byte IDX file")
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise CorruptFile(f"{path} is truncated: {data.size} bytes for shape {dims}")
+    return data.reshape(dims)
+
+
+def _find_idx(dirs: list[Path], stem: str) -> Path | None:
+    for d in dirs:
+        for candidate in (d / stem, d / f"{stem}.gz", d / "raw" / stem, d / "raw" / f"{stem}.gz"):
+            if candidate.exists():
+                return candidate
+    return None
+
+
+@register_dataset("fashion_mnist")
+def _fashion_mnist(raw_dir: Path, options: dict):
+    from .store import ArraySet
+
+    dirs = [Path(p) for p in options.get("local_dirs", [])] + [Path(p) for p in FASHION_LOCAL_DIRS]
+    dirs += [raw_dir / "FashionMNIST"]
+    found = {k: _find_idx(dirs, stem) for k, stem in IDX_FILES.items()}
+    origin = "local IDX files"
+    if not all(found.values()):
+        origin = "torchvision download"
+        try:
+            from torchvision.datasets import FashionMNIST
+            FashionMNIST(str(raw_dir), train=True, download=True)
+            FashionMNIST(str(raw_dir), train=False, download=True)
+        except Exception as exc:
+            raise DatasetUnavailable(
+                f"dataset 'fashion_mnist' is unavailable: no local IDX files in {', '.join(map(str, dirs))} and "
+                f"torchvision's download from {FashionMNIST.mirrors[0]} failed ({exc}). Either install Debian's "
+                f"'dataset-fashion-mnist' package, or copy the four files {', '.join(IDX_FILES.values())} "
+                f"(optionally .gz) into {raw_dir / 'FashionMNIST' / 'raw'}, then rerun.") from exc
+        found = {k: _find_idx(dirs, stem) for k, stem in IDX_FILES.items()}
+    arrays = {k: read_idx(p) for k, p in found.items()}
+    return ArraySet("fashion_mnist", arrays["x_train"][:, None], arrays["y_train"].astype(np.int64),
+                    arrays["x_test"][:, None], arrays["y_test"].astype(np.int64), FASHION_CLASSES,
+                    source={"origin": origin, "files": {k: str(p) for k, p in found.items()}})
+
+
+# --- CIFAR-10 / CIFAR-100 (with the 20 superclasses) through torchvision -------------------------------------
+
+def _torchvision_cifar(cls, raw_dir: Path, name: str):
+    try:
+        cls(str(raw_dir), train=True, download=True)
+        cls(str(raw_dir), train=False, download=True)
+    except Exception as exc:
+        raise DatasetUnavailable(
+            f"dataset '{name}' is unavailable: torchvision's download from {cls.url} failed ({exc}). "
+            f"Download {cls.filename} (md5 {cls.tgz_md5}) by hand and place it in {raw_dir}, then rerun.") from exc
+
+
+def _unpickle(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        return pickle.load(fh, encoding="latin1")
+
+
+@register_dataset("cifar10")
+def _cifar10(raw_dir: Path, options: dict):
+    from torchvision.datasets import CIFAR10
+
+    from .store import ArraySet
+
+    _torchvision_cifar(CIFAR10, raw_dir, "cifar10")
+    base = raw_dir / CIFAR10.base_folder
+    train = [_unpickle(base / f"data_batch_{i}") for i in range(1, 6)]
+    test = _unpickle(base / "test_batch")
+    meta = _unpickle(base / "batches.meta")
+    x_tr = np.concatenate([b["data"] for b in train]).reshape(-1, 3, 32, 32)
+    y_tr = np.concatenate([b["labels"] for b in train]).astype(np.int64)
+    return ArraySet("cifar10", x_tr, y_tr, test["data"].reshape(-1, 3, 32, 32),
+                    np.asarray(test["labels"], dtype=np.int64), meta["label_names"],
+                    source={"origin": CIFAR10.url, "md5": CIFAR10.tgz_md5})
+
+
+@register_dataset("cifar100")
+def _cifar100(raw_dir: Path, options: dict):
+    from torchvision.datasets import CIFAR100
+
+    from .store import ArraySet
+
+    _torchvision_cifar(CIFAR100, raw_dir, "cifar100")
+    base = raw_dir / CIFAR100.base_folder
+    train, test, meta = _unpickle(base / "train"), _unpickle(base / "test"), _unpickle(base / "meta")
+    return ArraySet("cifar100", train["data"].reshape(-1, 3, 32, 32), np.asarray(train["fine_labels"], np.int64),
+                    test["data"].reshape(-1, 3, 32, 32), np.asarray(test["fine_labels"], np.int64),
+                    meta["fine_label_names"], coarse_train=np.asarray(train["coarse_labels"], np.int64),
+                    coarse_test=np.asarray(test["coarse_labels"], np.int64),
+                    coarse_classes=meta["coarse_label_names"],
+                    source={"origin": CIFAR100.url, "md5": CIFAR100.tgz_md5})

@@ -1,0 +1,1 @@
+"""One module per method; each builds on workflow.training, workflow.models and workflow.data."""

@@ -1,0 +1,35 @@
+"""Helpers every method shares: loading a suite from the config, evaluating tasks, writing the result contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+from ..data import build_suite, load_arrays
+from ..io import write_csv, write_json
+
+
+def load_suite(data_dir, suite_spec: dict):
+    """The tasks of a suite, from the dataset folder written by the ``download`` rule."""
+    return build_suite(suite_spec, load_arrays(data_dir))
+
+
+def write_continual_results(out_dir, r: np.ndarray, extra_summary: dict | None = None, reference=None) -> dict:
+    """Write ``accuracy.csv`` (long R) and ``summary.json`` (metrics of R + ``extra_summary``) into ``out_dir``."""
+    out_dir = Path(out_dir)
+    write_csv(out_dir / "accuracy.csv", metrics.accuracy_frame(r))
+    summary = metrics.summarize(r, reference=reference)
+    summary.update(extra_summary or {})
+    write_json(out_dir / "summary.json", summary)
+    return summary
+
+
+def read_accuracy(path) -> pd.DataFrame:
+    frame = pd.read_csv(path)
+    missing = set(metrics.ACCURACY_COLUMNS) - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path} lacks columns {sorted(missing)}")
+    return frame

@@ -1,0 +1,59 @@
+"""One builder for every backbone (timm-style registry).
+
+A backbone maps images (N, C, H, W) to features (N, ``out_features``). Every builder takes ``layers``, a
+:class:`Layers` of factories, so a method can swap in its own conv/linear/norm (CPG's masked layers,
+subspace layers) without copying the architecture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+MODELS: dict[str, Callable[..., nn.Module]] = {}
+
+
+@dataclass(frozen=True)
+class Layers:
+    conv: Callable[..., nn.Module] = nn.Conv2d
+    linear: Callable[..., nn.Module] = nn.Linear
+    norm: Callable[..., nn.Module] = nn.BatchNorm2d
+
+
+def register_model(name: str):
+    def deco(fn):
+        MODELS[name] = fn
+        return fn
+    return deco
+
+
+def scaled(channels: int, width: float) -> int:
+    return max(1, int(round(channels * width)))
+
+
+def build_backbone(name: str, in_shape: tuple[int, int, int], width: float = 1.0,
+                   layers: Layers | None = None) -> nn.Module:
+    if name not in MODELS:
+        raise KeyError(f"unknown model '{name}'; available: {', '.join(sorted(MODELS))}")
+    return MODELS[name](in_shape=tuple(in_shape), width=width, layers=layers or Layers())
+
+
+class Classifier(nn.Module):
+    """A backbone and one linear head."""
+
+    def __init__(self, backbone: nn.Module, num_classes: int, linear=nn.Linear):
+        super().__init__()
+        self.backbone = backbone
+        self.head = linear(backbone.out_features, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(x))
+
+
+def build_classifier(name: str, in_shape, num_classes: int, width: float = 1.0,
+                     layers: Layers | None = None) -> Classifier:
+    layers = layers or Layers()
+    return Classifier(build_backbone(name, in_shape, width, layers), num_classes, linear=layers.linear)

@@ -1,0 +1,1 @@
+"""Figures as pure functions from tidy tables to matplotlib figures (they never import training code)."""
