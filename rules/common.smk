@@ -22,7 +22,9 @@ def _check_config():
             errors.append(f"config key 'suites.{name}.tasks': {spec['tasks']} but class_groups has "
                           f"{len(spec['class_groups'])} groups")
     if errors:
-        raise WorkflowError(format_errors(errors, "config/config.yaml and any --configfile/--config"))
+        # A plain message and exit status 1: a user mistake gets no traceback.
+        print(format_errors(errors, "config/config.yaml and any --configfile/--config"), file=sys.stderr)
+        sys.exit(1)
 
 
 _check_config()

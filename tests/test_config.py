@@ -1,0 +1,68 @@
+"""A config mistake stops the run before any job starts, with a message naming the key; no traceback."""
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, snakemake
+from workflow.config import config_errors, load_schema
+
+SCHEMA = load_schema(REPO / "config" / "schema.yaml")
+
+
+def default_config():
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "paper.yaml", "fashion.yaml"])
+def test_shipped_configs_are_valid(name):
+    cfg = default_config()
+    overlay = yaml.safe_load((REPO / "config" / name).read_text())
+    # Snakemake merges dicts recursively; two levels are enough for these files
+    for k, v in overlay.items():
+        if isinstance(v, dict) and isinstance(cfg.get(k), dict):
+            cfg[k] = {**cfg[k], **v}
+        else:
+            cfg[k] = v
+    assert config_errors(cfg, SCHEMA) == []
+
+
+def mutate(path, value):
+    cfg = default_config()
+    node = cfg
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return cfg
+
+
+@pytest.mark.parametrize("path,value,expected", [
+    (["baseline", "train", "epochz"], 3, "'baseline.train.epochz' is not known (did you mean 'epochs'?)"),
+    (["baseline", "train", "epochs"], -1, "'baseline.train.epochs': -1 is out of range"),
+    (["baseline", "train", "lr"], "fast", "'baseline.train.lr': 'fast' should be of type number"),
+    (["suites", "split_digits", "dataset"], "mnits", "'suites.split_digits.dataset': 'mnits' is not allowed"),
+    (["methods"], ["baseline", "cgp"], "'methods.1': 'cgp' is not allowed (did you mean 'cpg'?)"),
+    (["baseline", "model"], "resnet18", "'baseline.model': 'resnet18' is not allowed"),
+])
+def test_each_kind_of_mistake_names_the_key(path, value, expected):
+    errors = config_errors(mutate(path, value), SCHEMA)
+    assert any(expected in e for e in errors), errors
+
+
+def test_snakemake_stops_before_any_job_with_a_clean_message(workdir):
+    (workdir / "bad.yaml").write_text("baseline:\n  train: {epochs: -2}\nsuite: nope\n")
+    proc = snakemake(workdir, "-n", "--cores", "1", "--configfile", "bad.yaml", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1
+    assert "'baseline.train.epochs': -2 is out of range" in out
+    assert "Traceback" not in out and 'File "' not in out
+    assert not (workdir / "results").exists() and not (workdir / "resources").exists()
+
+
+def test_unknown_suite_name(workdir):
+    proc = snakemake(workdir, "-n", "--cores", "1", "--config", "suite=nope", check=False)
+    assert proc.returncode == 1 and "'suite': 'nope' is not a key of 'suites'" in proc.stderr
+
+
+def test_paper_config_plans_without_data(workdir):
+    proc = snakemake(workdir, "-n", "--cores", "1", "--configfile", "config/paper.yaml")
+    assert "download" in proc.stdout and "baseline_train" in proc.stdout

@@ -1,0 +1,126 @@
+"""The shared training loop: learning, hooks, determinism, exact resume, checkpoint integrity."""
+
+import pytest
+import torch
+
+from tests.conftest import make_tasks
+from workflow.errors import CorruptFile, UserError
+from workflow.io import torch_load, torch_save
+from workflow.models import build_classifier
+from workflow.training import EarlyStopping, Hook, TrainConfig, Trainer, evaluate, seed_everything
+from workflow.training.loop import crop_flip, lr_factor
+
+CFG = {"epochs": 4, "batch_size": 16, "optimizer": "sgd", "lr": 0.05, "momentum": 0.9}
+
+
+def train(task, cfg=CFG, seed=0, **kw):
+    seed_everything(seed)
+    net = build_classifier("small_cnn", task.train.x.shape[1:], task.num_classes, width=0.5)
+    hist = Trainer(net, TrainConfig.from_dict(cfg), seed=seed, desc=None, **kw).fit(task.train, task.val)
+    return net, hist
+
+
+def test_learns_a_synthetic_task(tiny_tasks):
+    net, hist = train(tiny_tasks[0])
+    assert hist[-1]["train_loss"] < hist[0]["train_loss"]
+    assert evaluate(net, tiny_tasks[0].test)["accuracy"] > 0.9
+
+
+def test_same_seed_same_weights_other_seed_differs(tiny_tasks):
+    a, _ = train(tiny_tasks[0], seed=1)
+    b, _ = train(tiny_tasks[0], seed=1)
+    c, _ = train(tiny_tasks[0], seed=2)
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(va, vb), k
+    assert not all(torch.equal(va, vc) for va, vc in zip(a.state_dict().values(), c.state_dict().values()))
+
+
+class Counter(Hook):
+    def __init__(self):
+        self.calls = {}
+
+    def _count(self, name):
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def on_fit_start(self, t): self._count("fit_start")
+    def on_epoch_start(self, t): self._count("epoch_start")
+    def on_batch_start(self, t): self._count("batch")
+    def extra_loss(self, t):
+        self._count("extra_loss")
+        return torch.zeros(())
+    def after_backward(self, t): self._count("after_backward")
+    def after_step(self, t): self._count("after_step")
+    def on_epoch_end(self, t, record): self._count("epoch_end")
+    def on_fit_end(self, t): self._count("fit_end")
+
+
+def test_hooks_are_called_in_every_phase(tiny_tasks):
+    hook = Counter()
+    train(tiny_tasks[0], hooks=[hook])
+    c = hook.calls
+    assert c["fit_start"] == c["fit_end"] == 1 and c["epoch_start"] == c["epoch_end"] == 4
+    assert c["batch"] == c["extra_loss"] == c["after_backward"] == c["after_step"] > 4
+
+
+def test_gradient_hook_freezes_a_layer(tiny_tasks):
+    class FreezeHead(Hook):
+        def after_backward(self, t):
+            t.model.head.weight.grad = None  # as a mask would zero it
+
+    seed_everything(0)
+    net = build_classifier("small_cnn", (1, 8, 8), 2, width=0.5)
+    before = net.head.weight.detach().clone()
+    Trainer(net, TrainConfig.from_dict(CFG), hooks=[FreezeHead()], desc=None).fit(tiny_tasks[0].train)
+    assert torch.equal(before, net.head.weight)
+
+
+def test_early_stopping_stops_and_restores_best(tiny_tasks):
+    stopper = EarlyStopping(patience=1)
+    cfg = {**CFG, "epochs": 30, "lr": 0.5}
+    net, hist = train(tiny_tasks[0], cfg=cfg, hooks=[stopper])
+    assert len(hist) < 30
+    assert evaluate(net, tiny_tasks[0].val)["accuracy"] == pytest.approx(stopper.best)
+
+
+def test_resume_after_interruption_equals_uninterrupted(tiny_tasks, tmp_path):
+    task = tiny_tasks[0]
+    full, _ = train(task, seed=3)
+    ckpt = tmp_path / "resume.pt"
+    # "interrupted" run: only 2 of 4 epochs, with checkpoints
+    train(task, cfg={**CFG, "epochs": 2}, seed=3, checkpoint_path=ckpt)
+    # fresh process state (other RNG draws in between), then resume to 4 epochs
+    torch.manual_seed(999)
+    seed_everything(3)
+    net = build_classifier("small_cnn", (1, 8, 8), 2, width=0.5)
+    torch.randn(100)
+    Trainer(net, TrainConfig.from_dict(CFG), seed=3, checkpoint_path=ckpt, desc=None).fit(task.train, task.val)
+    for (k, va), vb in zip(full.state_dict().items(), net.state_dict().values()):
+        assert torch.equal(va, vb), k
+
+
+def test_truncated_checkpoint_is_refused(tmp_path):
+    path = torch_save(tmp_path / "ckpt.pt", {"w": torch.ones(1000)})
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(CorruptFile, match="corrupt"):
+        torch_load(path)
+
+
+def test_unknown_training_key_is_a_user_error():
+    with pytest.raises(UserError, match="epoch"):
+        TrainConfig.from_dict({"epoch": 3})
+
+
+def test_lr_schedules():
+    step = TrainConfig(epochs=100, schedule="step", lr_milestones=[50, 80], lr_gamma=0.1)
+    assert [lr_factor(step, e) for e in (0, 49, 50, 80)] == pytest.approx([1, 1, 0.1, 0.01])
+    cos = TrainConfig(epochs=10, schedule="cosine", warmup_epochs=0)
+    assert lr_factor(cos, 0) == 1 and lr_factor(cos, 5) == pytest.approx(0.5)
+    warm = TrainConfig(epochs=10, schedule="cosine", warmup_epochs=4)
+    assert lr_factor(warm, 0) == pytest.approx(0.2)
+
+
+def test_crop_flip_keeps_shape_and_content_scale():
+    torch.manual_seed(0)
+    x = torch.rand(8, 3, 32, 32)
+    y = crop_flip(x)
+    assert y.shape == x.shape and y.abs().sum() > 0 and y.max() <= x.max()
