@@ -1,6 +1,7 @@
 # Config validation and helpers shared by every rules/*.smk file. No method logic lives here.
 import json
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -28,6 +29,32 @@ def _check_config():
 
 
 _check_config()
+
+
+def _check_output_folders(min_free_mb=200):
+    """Fail early, with the fix, when an output folder cannot be written or its disk is nearly full."""
+    problems = []
+    for folder in ("results", "logs", "benchmarks/rules", config["data"]["root"]):
+        path = Path(folder)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            probe = path / ".write-probe"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            problems.append(f"cannot write to '{folder}/' ({exc.strerror or exc}): make it a writable folder "
+                            f"(move away any file of that name) and rerun")
+            continue
+        free_mb = shutil.disk_usage(path).free / 2**20
+        if free_mb < min_free_mb:
+            problems.append(f"only {free_mb:.0f} MB free for '{folder}/' (at least {min_free_mb} MB needed): "
+                            f"free disk space and rerun")
+    if problems:
+        print("Cannot start, nothing was run:\n" + "\n".join(f"  - {p}" for p in problems), file=sys.stderr)
+        sys.exit(1)
+
+
+_check_output_folders()
 
 # Methods register their final targets here: METHOD_TARGETS[name] = function returning a list of paths.
 METHOD_TARGETS = {}
