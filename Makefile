@@ -8,8 +8,10 @@ BIN    := $(VENV)/bin
 PINS   := $(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 STAMP  := $(VENV)/.pins-$(PINS)
 CORES  ?= all
+# Extra Snakemake arguments, e.g. SMK_ARGS='--configfile config/fashion.yaml'
+SMK_ARGS ?=
 
-.PHONY: venv reproduce test dry-run report figures clean-results
+.PHONY: venv reproduce test dry-run report figures pull push clean-results
 
 venv: $(STAMP)
 
@@ -23,7 +25,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 reproduce: venv
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS)
 
 test: venv
 	$(BIN)/python -m pytest -q
@@ -33,6 +35,21 @@ dry-run: venv
 
 report: venv
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+
+# Producer: reproduce through DVC and share the artifacts on the default remote (.dvc/config).
+push: venv
+	$(BIN)/dvc repro
+	$(BIN)/dvc push
+
+# Consumer: fetch a colleague's artifacts, then mark them up to date for Snakemake (DVC does not keep
+# timestamps); afterwards `snakemake` has nothing to redo and only changed figure rules rerun.
+pull: venv
+	$(BIN)/dvc pull
+	$(BIN)/snakemake --touch --cores 1 $(SMK_ARGS)
+	$(BIN)/snakemake -n --cores 1 $(SMK_ARGS)
+
+figures: venv
+	$(BIN)/snakemake --cores $(CORES) figures $(SMK_ARGS)
 
 clean-results:
 	rm -rf results logs benchmarks/rules .snakemake

@@ -20,5 +20,22 @@ rule all:
         all_targets,
 
 
+# Target-only rules: the tables (what DVC's per-method stages run) and the figures, separately.
+rule results:
+    input:
+        result_targets,
+
+
+rule figures:
+    input:
+        figure_targets,
+
+
+rule datasets:
+    input:
+        datasets_used,
+
+
 include: "rules/data.smk"
 include: "rules/baseline.smk"
+include: "rules/summary.smk"

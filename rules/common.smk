@@ -93,8 +93,49 @@ def train_resources(mem_mb=2000, runtime=60):
     return {"mem_mb": mem_mb, "runtime": runtime, "gpu": config["compute"]["gpu"]}
 
 
+FIGURES = "results/figures/"
+
+
+def method_targets(method):
+    if method not in METHOD_TARGETS:
+        raise WorkflowError(f"method '{method}' has no rules in this workflow")
+    return METHOD_TARGETS[method]()
+
+
 def all_targets(wildcards):
-    missing = [m for m in config["methods"] if m not in METHOD_TARGETS]
-    if missing:
-        raise WorkflowError(f"methods {missing} have no rules in this workflow")
-    return [path for m in config["methods"] for path in METHOD_TARGETS[m]()]
+    """Everything the methods in config `methods` produce, plus one metrics file per method."""
+    return result_targets(wildcards) + figure_targets(wildcards)
+
+
+def result_targets(wildcards):
+    tables = [p for m in config["methods"] for p in method_targets(m) if not p.startswith(FIGURES)]
+    return tables + [f"metrics/{m}.json" for m in config["methods"]]
+
+
+def figure_targets(wildcards):
+    return [p for m in config["methods"] for p in method_targets(m) if p.startswith(FIGURES)]
+
+
+def datasets_used(wildcards=None):
+    """Manifests of every dataset the enabled methods read: the main suite's, and any suite or dataset named
+    in an enabled method's config section (keys `dataset`, `suite` or ending in `_suite`)."""
+    names = {suite_spec(config["suite"])["dataset"]}
+
+    def scan(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "dataset" and isinstance(value, str):
+                    names.add(value)
+                elif (key == "suite" or key.endswith("_suite")) and value in config["suites"]:
+                    names.add(suite_spec(value)["dataset"])
+                else:
+                    scan(value)
+
+    for method in config["methods"]:
+        scan(config.get(method, {}))
+    return [data_manifest(n) for n in sorted(names)]
+
+
+def method_summaries(wildcards):
+    """The summary.json files of one method (one per seed and suite or dataset)."""
+    return [p for p in method_targets(wildcards.method) if p.endswith("summary.json")]

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "report", "dvc.yaml", ".dvcignore"]
+WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "workflow", "config", "report", "dvc.yaml", ".dvcignore", ".dvc",
+                  ".gitignore",
+                  "Makefile"]
 
 
 def make_tasks(n_tasks: int = 2, classes_per_task: int = 2, per_class: int = 40, seed: int = 0,
@@ -37,7 +39,7 @@ def copy_workflow(dest: Path) -> Path:
     for name in WORKFLOW_FILES:
         src = REPO / name
         if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache"))
         elif src.exists():
             shutil.copy2(src, dest / name)
     return dest

@@ -50,3 +50,46 @@ def test_results_do_not_depend_on_cores(runs):
 def test_second_run_has_nothing_to_do(runs):
     proc = snakemake(runs["2"], "-n", "--cores", "2", "--configfile", "config/test.yaml")
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def git(wd, *args):
+    import subprocess
+    subprocess.run(["git", *args], cwd=wd, check=True, capture_output=True)
+
+
+def dvc(wd, *args):
+    import subprocess
+    import sys
+    from pathlib import Path
+    exe = Path(sys.executable).with_name("dvc")
+    proc = subprocess.run([str(exe), *args], cwd=wd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"dvc {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def file_hashes(root: Path, folders) -> dict:
+    import hashlib
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for f in folders for p in sorted((root / f).rglob("*")) if p.is_file()}
+
+
+def test_dvc_push_clone_pull_touch_plans_nothing(runs, tmp_path):
+    producer = runs["2"]
+    methods = yaml.safe_load((producer / "config/test.yaml").read_text())["methods"]
+    git(producer, "init", "-q")
+    git(producer, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "init")
+    dvc(producer, "remote", "add", "-d", "-f", "local", str(tmp_path / "remote"))
+    dvc(producer, "commit", "-f", "data", *methods)
+    dvc(producer, "push")
+    git(producer, "add", "-A")
+    git(producer, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "results")
+
+    consumer = tmp_path / "consumer"
+    git(tmp_path, "clone", "-q", str(producer), str(consumer))
+    assert not (consumer / "results").exists()
+    dvc(consumer, "pull", "data", *methods)
+    folders = ["resources/data", *[f"results/{m}" for m in methods]]
+    assert file_hashes(consumer, folders) == file_hashes(producer, folders)
+    snakemake(consumer, "--touch", "--cores", "1", "--configfile", "config/test.yaml")
+    proc = snakemake(consumer, "-n", "--cores", "1", "--configfile", "config/test.yaml")
+    assert "Nothing to be done" in proc.stdout + proc.stderr

@@ -1,0 +1,19 @@
+# Cross-method tables: one metrics file per method (mean and spread over seeds), tracked by DVC as metrics.
+
+
+rule method_metrics:
+    input:
+        method_summaries,
+    output:
+        "metrics/{method}.json",
+    log:
+        "logs/method_metrics/{method}.log",
+    benchmark:
+        "benchmarks/rules/method_metrics/{method}.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "{PYTHON} scripts/collect_metrics.py --method {wildcards.method} --summaries {input} --out {output} "
+        "--log {log}"
