@@ -11,7 +11,7 @@ CORES  ?= all
 # Extra Snakemake arguments, e.g. SMK_ARGS='--configfile config/fashion.yaml'
 SMK_ARGS ?=
 
-.PHONY: venv reproduce test dry-run report figures pull push clean-results
+.PHONY: venv reproduce test test-slurm test-deps dry-run report figures pull push clean-results
 
 venv: $(STAMP)
 
@@ -27,8 +27,21 @@ $(STAMP): requirements.txt pyproject.toml
 reproduce: venv
 	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS)
 
-test: venv
+test: venv test-deps
 	$(BIN)/python -m pytest -q
+
+# The SLURM executor test alone (needs root; starts and stops its own single-node cluster).
+test-slurm: venv test-deps
+	$(BIN)/python -m pytest -q -m slurm tests/test_slurm.py
+
+# Debian's SLURM and munge for the single-node cluster test; only as root, otherwise that test is skipped.
+SLURM_PKGS := slurmctld slurmd slurm-client munge
+test-deps:
+	@if [ "$$(id -u)" = 0 ] && ! command -v slurmctld >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(SLURM_PKGS) for the SLURM test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(SLURM_PKGS)) >/dev/null 2>&1 || echo "warning: could not install $(SLURM_PKGS); the SLURM test will be skipped"; \
+	fi
 
 dry-run: venv
 	$(BIN)/snakemake -n --cores 1

@@ -14,6 +14,13 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 
 
+localrules:
+    all,
+    results,
+    figures,
+    datasets,
+
+
 rule all:
     default_target: True
     input:
