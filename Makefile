@@ -11,7 +11,7 @@ CORES  ?= all
 # Extra Snakemake arguments, e.g. SMK_ARGS='--configfile config/fashion.yaml'
 SMK_ARGS ?=
 
-.PHONY: venv reproduce test test-slurm test-deps dry-run report figures pull push clean-results
+.PHONY: venv reproduce test test-slurm test-deps bench dry-run report figures pull push clean-results
 
 venv: $(STAMP)
 
@@ -60,6 +60,10 @@ pull: venv
 	$(BIN)/dvc pull
 	$(BIN)/snakemake --touch --cores 1 $(SMK_ARGS)
 	$(BIN)/snakemake -n --cores 1 $(SMK_ARGS)
+
+# Speed and memory benchmarks: each script writes a CSV and a PNG into benchmarks/.
+bench: venv
+	for b in benchmarks/bench_*.py; do $(BIN)/python -m benchmarks.$$(basename $$b .py) || exit 1; done
 
 figures: venv
 	$(BIN)/snakemake --cores $(CORES) figures $(SMK_ARGS)

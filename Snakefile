@@ -11,6 +11,14 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
+# Jobs find the environment's `python` through PATH (also inside cluster jobs).
+envvars:
+    "PATH",
+
+
 include: "rules/common.smk"
 
 
@@ -46,3 +54,4 @@ rule datasets:
 include: "rules/data.smk"
 include: "rules/baseline.smk"
 include: "rules/summary.smk"
+include: "rules/sidetune.smk"

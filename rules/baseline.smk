@@ -1,19 +1,6 @@
 # Per-task baselines: one independent network per task (the goals CPG must reach).
 
 
-def baseline_task_results(wildcards):
-    return expand(
-        "results/baseline/{suite}/seed{seed}/task{task}/result.json",
-        suite=wildcards.suite,
-        seed=wildcards.seed,
-        task=range(num_tasks(wildcards.suite)),
-    )
-
-
-def baseline_accuracy_tables(wildcards):
-    return expand("results/baseline/{suite}/seed{seed}/accuracy.csv", suite=wildcards.suite, seed=config["seeds"])
-
-
 rule baseline_train:
     input:
         data=suite_manifest,
@@ -33,7 +20,7 @@ rule baseline_train:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/baseline_train.py --data $(dirname {input.data}) --suite {params.suite} "
+        "python scripts/baseline_train.py --data $(dirname {input.data}) --suite {params.suite} "
         "--params {params.method} --compute {params.compute} --task {wildcards.task} --seed {wildcards.seed} "
         "--out $(dirname {output.result}) --log {log}"
 
@@ -54,7 +41,7 @@ rule baseline_collect:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{PYTHON} scripts/baseline_collect.py --results {input} --out $(dirname {output.summary}) --log {log}"
+        "python scripts/baseline_collect.py --results {input} --out $(dirname {output.summary}) --log {log}"
 
 
 rule baseline_figure:
@@ -76,7 +63,7 @@ rule baseline_figure:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{PYTHON} scripts/plot_per_task_accuracy.py --tables {input} --labels baseline "
+        "python scripts/plot_per_task_accuracy.py --tables {input} --labels baseline "
         "--title 'independent baseline, {wildcards.suite}' --out {output.png} --log {log}"
 
 

@@ -1,5 +1,6 @@
 # Config validation and helpers shared by every rules/*.smk file. No method logic lives here.
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -9,7 +10,9 @@ from snakemake.exceptions import WorkflowError
 
 from workflow.config import config_errors, format_errors, load_schema
 
-PYTHON = shlex.quote(sys.executable)
+PYTHON = shlex.quote(sys.executable)  # kept for older rules; prefer plain `python` in shell commands
+# Jobs run `python` from the environment that runs Snakemake (the project's .venv), also inside cluster jobs.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 
 
@@ -92,6 +95,23 @@ def train_resources(mem_mb=2000, runtime=60):
     """Resources of a training job: GPU count comes from config (0 on CPU, 1 on a GPU cluster)."""
     return {"mem_mb": mem_mb, "runtime": runtime, "gpu": config["compute"]["gpu"]}
 
+
+# --- baseline ---------------------------------------------------------------------------------------------
+
+def baseline_task_results(wildcards):
+    return expand(
+        "results/baseline/{suite}/seed{seed}/task{task}/result.json",
+        suite=wildcards.suite,
+        seed=wildcards.seed,
+        task=range(num_tasks(wildcards.suite)),
+    )
+
+
+def baseline_accuracy_tables(wildcards):
+    return expand("results/baseline/{suite}/seed{seed}/accuracy.csv", suite=wildcards.suite, seed=config["seeds"])
+
+
+# --- targets ----------------------------------------------------------------------------------------------
 
 FIGURES = "results/figures/"
 

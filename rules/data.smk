@@ -17,5 +17,5 @@ rule download:
         mem_mb=4000,
         runtime=60,
     shell:
-        "{PYTHON} scripts/download.py --dataset {wildcards.dataset} --raw {params.raw} "
+        "python scripts/download.py --dataset {wildcards.dataset} --raw {params.raw} "
         "--out $(dirname {output.manifest}) --params {params.options} --log {log}"

@@ -15,5 +15,5 @@ rule method_metrics:
         mem_mb=500,
         runtime=5,
     shell:
-        "{PYTHON} scripts/collect_metrics.py --method {wildcards.method} --summaries {input} --out {output} "
+        "python scripts/collect_metrics.py --method {wildcards.method} --summaries {input} --out {output} "
         "--log {log}"

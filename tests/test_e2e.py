@@ -93,3 +93,14 @@ def test_dvc_push_clone_pull_touch_plans_nothing(runs, tmp_path):
     snakemake(consumer, "--touch", "--cores", "1", "--configfile", "config/test.yaml")
     proc = snakemake(consumer, "-n", "--cores", "1", "--configfile", "config/test.yaml")
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_report_is_one_html_file_with_every_figure(runs):
+    wd = runs["2"]
+    snakemake(wd, "--cores", "1", "--configfile", "config/test.yaml", "--report", "results/report.html")
+    html = (wd / "results/report.html").read_text(errors="replace")
+    figures = sorted(p.name for p in (wd / "results/figures").rglob("*.png"))
+    assert figures
+    for name in figures:
+        assert name in html, f"{name} missing from the report"
+    assert "<script" in html and len(html) > 10_000

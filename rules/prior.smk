@@ -1,0 +1,148 @@
+# Pre-Train Your Loss: pretrain on a source task -> fit a SWAG prior -> Bayesian transfer to a target task
+# (one job per seed x N per class) -> collect per seed -> figure. Settings: config section `prior`.
+# Paths: results/prior/<source suite>/source/ (pretrained network, prior files),
+#        results/prior/<target suite>/seed<S>/{n<N>/runs.csv, transfer.csv, summary.json}.
+
+PRIOR = config.get("prior", {})
+PRIOR_SOURCE = "results/prior/{suite}/source"
+PRIOR_FILES = ["model", "mean", "variance", "covmat"]
+
+
+def prior_source_dir():
+    return PRIOR_SOURCE.format(suite=PRIOR["source_suite"])
+
+
+def prior_data(key):
+    return lambda wc: data_manifest(suite_spec(PRIOR[key])["dataset"])
+
+
+def prior_transfer_runs(wildcards):
+    return expand("results/prior/{suite}/seed{seed}/n{n}/runs.csv", suite=wildcards.suite, seed=wildcards.seed,
+                  n=PRIOR["transfer"]["n_per_class"])
+
+
+rule prior_pretrain:
+    input:
+        data=prior_data("source_suite"),
+    output:
+        model=f"{PRIOR_SOURCE}/pretrained.pt",
+        result=f"{PRIOR_SOURCE}/pretrain.json",
+        history=f"{PRIOR_SOURCE}/pretrain_history.csv",
+    params:
+        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        method=as_json(PRIOR),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/prior_pretrain/{suite}.log",
+    benchmark:
+        "benchmarks/rules/prior_pretrain/{suite}.tsv"
+    threads: 1
+    resources:
+        **train_resources(),
+    shell:
+        "{PYTHON} scripts/prior_pretrain.py --data $(dirname {input.data}) --suite {params.suite} "
+        "--params {params.method} --compute {params.compute} --out $(dirname {output.model}) --log {log}"
+
+
+rule prior_fit:
+    input:
+        data=prior_data("source_suite"),
+        model=f"{PRIOR_SOURCE}/pretrained.pt",
+    output:
+        files=expand(f"{PRIOR_SOURCE}/prior_{{part}}.pt", part=PRIOR_FILES, allow_missing=True),
+        manifest=f"{PRIOR_SOURCE}/prior_manifest.json",
+        history=f"{PRIOR_SOURCE}/swag_history.csv",
+    params:
+        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        method=as_json(PRIOR),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/prior_fit/{suite}.log",
+    benchmark:
+        "benchmarks/rules/prior_fit/{suite}.tsv"
+    threads: 1
+    resources:
+        **train_resources(),
+    shell:
+        "{PYTHON} scripts/prior_fit.py --data $(dirname {input.data}) --suite {params.suite} "
+        "--params {params.method} --compute {params.compute} --pretrained {input.model} "
+        "--out $(dirname {output.manifest}) --log {log}"
+
+
+rule prior_transfer:
+    input:
+        data=prior_data("target_suite"),
+        prior=lambda wc: expand(f"{prior_source_dir()}/prior_{{part}}.pt", part=PRIOR_FILES),
+        manifest=lambda wc: f"{prior_source_dir()}/prior_manifest.json",
+    output:
+        runs="results/prior/{suite}/seed{seed}/n{n}/runs.csv",
+    params:
+        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        method=as_json(PRIOR),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/prior_transfer/{suite}/seed{seed}/n{n}.log",
+    benchmark:
+        "benchmarks/rules/prior_transfer/{suite}/seed{seed}/n{n}.tsv"
+    wildcard_constraints:
+        n=r"\d+",
+    threads: 1
+    resources:
+        **train_resources(),
+    shell:
+        "{PYTHON} scripts/prior_transfer.py --data $(dirname {input.data}) --suite {params.suite} "
+        "--params {params.method} --compute {params.compute} --prior $(dirname {input.manifest})/prior "
+        "--seed {wildcards.seed} --n {wildcards.n} --out {output.runs} --log {log}"
+
+
+rule prior_collect:
+    input:
+        prior_transfer_runs,
+    output:
+        table="results/prior/{suite}/seed{seed}/transfer.csv",
+        summary="results/prior/{suite}/seed{seed}/summary.json",
+    log:
+        "logs/prior_collect/{suite}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/prior_collect/{suite}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{PYTHON} scripts/prior_collect.py --runs {input} --seed {wildcards.seed} --suite {wildcards.suite} "
+        "--out $(dirname {output.summary}) --log {log}"
+
+
+rule prior_figure:
+    input:
+        lambda wc: expand("results/prior/{suite}/seed{seed}/transfer.csv", suite=wc.suite, seed=config["seeds"]),
+    output:
+        png=report(
+            "results/figures/prior/{suite}_accuracy_vs_n.png",
+            caption="../report/prior_accuracy_vs_n.rst",
+            category="Prior",
+        ),
+        pdf="results/figures/prior/{suite}_accuracy_vs_n.pdf",
+    log:
+        "logs/prior_figure/{suite}.log",
+    benchmark:
+        "benchmarks/rules/prior_figure/{suite}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "{PYTHON} scripts/prior_figure.py --tables {input} --title 'Bayesian transfer, {wildcards.suite}' "
+        "--out {output.png} --log {log}"
+
+
+METHOD_TARGETS["prior"] = lambda: expand(
+    [
+        "results/prior/{suite}/seed{seed}/transfer.csv",
+        "results/prior/{suite}/seed{seed}/summary.json",
+        "results/figures/prior/{suite}_accuracy_vs_n.png",
+    ],
+    suite=PRIOR["target_suite"],
+    seed=config["seeds"],
+)
