@@ -11,7 +11,7 @@ CORES  ?= all
 # Extra Snakemake arguments, e.g. SMK_ARGS='--configfile config/fashion.yaml'
 SMK_ARGS ?=
 
-.PHONY: venv reproduce test test-slurm test-deps bench dry-run report figures pull push clean-results
+.PHONY: venv reproduce test test-slurm test-deps bench budget dry-run report figures pull push clean-results
 
 venv: $(STAMP)
 
@@ -64,6 +64,10 @@ pull: venv
 # Speed and memory benchmarks: each script writes a CSV and a PNG into benchmarks/.
 bench: venv
 	for b in benchmarks/bench_*.py; do $(BIN)/python -m benchmarks.$$(basename $$b .py) || exit 1; done
+
+# The end-to-end budget of the main job from a clean copy (benchmarks/budget.csv, summary.csv, summary.png).
+budget: venv
+	$(BIN)/python -m benchmarks.budget --cores 2
 
 figures: venv
 	$(BIN)/snakemake --cores $(CORES) figures $(SMK_ARGS)

@@ -15,9 +15,10 @@ PDF_META = {"CreationDate": None, "ModDate": None, "Producer": "cl-lab"}
 PNG_META = {"Software": "cl-lab"}
 
 
-def new_figure(width: float = 6.0, height: float = 3.6):
+def new_figure(width: float = 6.0, height: float = 3.6, ncols: int = 1, **subplot_kw):
+    """A figure in the house style; ``ncols > 1`` gives a row of axes."""
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-    return plt.subplots(figsize=(width, height), constrained_layout=True)
+    return plt.subplots(1, ncols, figsize=(width, height), constrained_layout=True, **subplot_kw)
 
 
 def save_figure(fig, png_path) -> list[Path]:
