@@ -12,8 +12,60 @@ def prior_source_dir():
     return PRIOR_SOURCE.format(suite=PRIOR["source_suite"])
 
 
+def prior_suite_spec(name):
+    """A suite of `prior.extra_suites` (datasets the shared registry lacks yet, e.g. oxford_pets) or of `suites`."""
+    return PRIOR.get("extra_suites", {}).get(name) or suite_spec(name)
+
+
 def prior_data(key):
-    return lambda wc: data_manifest(suite_spec(PRIOR[key])["dataset"])
+    return lambda wc: data_manifest(prior_suite_spec(PRIOR[key])["dataset"])
+
+
+def _check_prior_config():
+    """Name the key and the fix when a prior suite or task does not exist (before any job starts)."""
+    if "prior" not in config["methods"]:
+        return
+    errors = []
+    for key, task_key in (("source_suite", "source_task"), ("target_suite", "target_task")):
+        name = PRIOR[key]
+        spec = PRIOR.get("extra_suites", {}).get(name) or config["suites"].get(name)
+        if spec is None:
+            errors.append(f"config key 'prior.{key}': '{name}' is not a key of 'suites' or 'prior.extra_suites'")
+        elif PRIOR[task_key] >= spec["tasks"]:
+            errors.append(f"config key 'prior.{task_key}': {PRIOR[task_key]} but suite '{name}' has "
+                          f"{spec['tasks']} tasks")
+    if errors:
+        print(format_errors(errors, "config/config.yaml and any --configfile/--config"), file=sys.stderr)
+        sys.exit(1)
+
+
+_check_prior_config()
+
+
+# The paper's downstream datasets, registered by workflow/methods/prior/datasets.py (not yet in workflow/data).
+ruleorder: prior_download > download
+
+
+rule prior_download:
+    output:
+        arrays=f"{config['data']['root']}/{{dataset}}/arrays.npz",
+        manifest=f"{config['data']['root']}/{{dataset}}/manifest.json",
+    params:
+        raw=f"{config['data']['root']}/raw",
+        options=lambda wc: as_json(PRIOR.get("data_options", {}).get(wc.dataset, {})),
+    log:
+        "logs/prior_download/{dataset}.log",
+    benchmark:
+        "benchmarks/rules/prior_download/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="oxford_pets|flowers102",
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    shell:
+        "{PYTHON} scripts/prior_download.py --dataset {wildcards.dataset} --raw {params.raw} "
+        "--out $(dirname {output.manifest}) --params {params.options} --log {log}"
 
 
 def prior_transfer_runs(wildcards):
@@ -29,7 +81,7 @@ rule prior_pretrain:
         result=f"{PRIOR_SOURCE}/pretrain.json",
         history=f"{PRIOR_SOURCE}/pretrain_history.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: as_json(prior_suite_spec(wc.suite)),
         method=as_json(PRIOR),
         compute=as_json(config["compute"]),
     log:
@@ -53,7 +105,7 @@ rule prior_fit:
         manifest=f"{PRIOR_SOURCE}/prior_manifest.json",
         history=f"{PRIOR_SOURCE}/swag_history.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: as_json(prior_suite_spec(wc.suite)),
         method=as_json(PRIOR),
         compute=as_json(config["compute"]),
     log:
@@ -77,7 +129,7 @@ rule prior_transfer:
     output:
         runs="results/prior/{suite}/seed{seed}/n{n}/runs.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: as_json(prior_suite_spec(wc.suite)),
         method=as_json(PRIOR),
         compute=as_json(config["compute"]),
     log:
@@ -116,7 +168,7 @@ rule prior_collect:
 
 rule prior_figure:
     input:
-        lambda wc: expand("results/prior/{suite}/seed{seed}/transfer.csv", suite=wc.suite, seed=config["seeds"]),
+        lambda wc: expand("results/prior/{suite}/seed{seed}/transfer.csv", suite=wc.suite, seed=PRIOR["seeds"]),
     output:
         png=report(
             "results/figures/prior/{suite}_accuracy_vs_n.png",
@@ -144,5 +196,5 @@ METHOD_TARGETS["prior"] = lambda: expand(
         "results/figures/prior/{suite}_accuracy_vs_n.png",
     ],
     suite=PRIOR["target_suite"],
-    seed=config["seeds"],
+    seed=PRIOR["seeds"],
 )

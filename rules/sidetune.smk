@@ -11,6 +11,23 @@ def sidetune_config():
     return config["sidetune"]
 
 
+def _check_sidetune_config():
+    """A clean message (no traceback) when the section names suites that do not exist."""
+    if not any(m in LIFELONG_METHODS for m in config["methods"]):
+        return
+    section = config.get("sidetune")
+    if section is None:
+        sys.exit("config has no 'sidetune' section but `methods` lists a lifelong method: add one (see "
+                 "config/config.yaml)")
+    for key in ("suite", "source_suite"):
+        if section[key] not in config["suites"]:
+            sys.exit(f"config key 'sidetune.{key}': '{section[key]}' is not a key of 'suites' "
+                     f"(defined: {', '.join(config['suites'])}); define it under suites or name another")
+
+
+_check_sidetune_config()
+
+
 def sidetune_source_manifest(wildcards):
     return data_manifest(suite_spec(sidetune_config()["source_suite"])["dataset"])
 

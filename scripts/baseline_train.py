@@ -18,7 +18,8 @@ def main(args):
     resume = args.out / ".resume.pt"  # not a declared output: survives a killed job, removed on success
     net, history, result = baseline.train_task(
         task, model=args.params["model"], width=args.params["width"], train=args.params["train"], seed=args.seed,
-        device=device, checkpoint_path=resume, progress_file=Progress.stream)
+        device=device, checkpoint_path=resume, progress_file=Progress.stream,
+        threads=args.compute.get("threads", 1))
     torch_save(args.out / "model.pt", {"state_dict": net.state_dict(), "config": args.params, "task": args.task})
     write_csv(args.out / "history.csv", pd.DataFrame(history))
     write_json(args.out / "result.json", result)

@@ -104,3 +104,17 @@ def test_report_is_one_html_file_with_every_figure(runs):
     for name in figures:
         assert name in html, f"{name} missing from the report"
     assert "<script" in html and len(html) > 10_000
+
+
+def test_figures_regenerate_from_tables_alone(runs):
+    import re
+    import shutil
+    wd = runs["1"]
+    shutil.rmtree(wd / "results/figures")
+    plan = snakemake(wd, "figures", "-n", "--cores", "1", "--configfile", "config/test.yaml").stdout
+    outputs = [o.strip() for line in re.findall(r"^\s+output: (.+)$", plan, re.M) for o in line.split(",")]
+    assert outputs, plan
+    assert all(o.startswith("results/figures/") for o in outputs), outputs
+    snakemake(wd, "figures", "--cores", "2", "--configfile", "config/test.yaml")
+    proc = snakemake(wd, "-n", "--cores", "1", "--configfile", "config/test.yaml")
+    assert "Nothing to be done" in proc.stdout + proc.stderr

@@ -7,16 +7,16 @@ Because every task has its own network, R[i, j] = acc_j for all i >= j: nothing 
 from __future__ import annotations
 
 import numpy as np
-import torch
-
 from ..models import build_classifier
-from ..training import TrainConfig, Trainer, evaluate, predict_logits, seed_everything
+from ..training import TrainConfig, Trainer, evaluate, seed_everything
 
 
 def train_task(task, *, model: str, width: float, train: dict, seed: int, device, checkpoint_path=None,
-               progress_file=None):
-    """Train a fresh classifier on ``task``; returns (model, history, metrics dict of val and test)."""
-    seed_everything(seed * 1000 + task.index)
+               progress_file=None, threads: int | None = None):
+    """Train a fresh classifier on ``task``; returns (model, history, metrics dict of val and test).
+
+    ``threads`` sets torch's thread count (None keeps the caller's setting)."""
+    seed_everything(seed * 1000 + task.index, threads=threads)
     net = build_classifier(model, task.train.x.shape[1:], task.num_classes, width).to(device)
     cfg = TrainConfig.from_dict(train)
     trainer = Trainer(net, cfg, device=device, seed=seed * 1000 + task.index, checkpoint_path=checkpoint_path,
@@ -41,7 +41,3 @@ def collect(results: list[dict]) -> tuple[np.ndarray, list[dict]]:
     goals = [{"task": res["task"], "name": res["name"], "val_accuracy": res["val"]["accuracy"],
               "test_accuracy": res["test"]["accuracy"]} for res in results]
     return r, goals
-
-
-def test_logits(net, task, device) -> torch.Tensor:
-    return predict_logits(net, task.test.x, device=device)

@@ -1,0 +1,198 @@
+# DP-NAS: search of random-weight encoders (deep priors) -> select 6 low / 6 middle / 6 top nets ->
+# resample weights (hypothesis 2) and full training (hypothesis 3) -> hypotheses table -> export -> figures.
+# Outputs under results/dpnas/<dataset>/seed<S>/; the dataset is config key dpnas.dataset.
+
+DPNAS = "results/dpnas/{dataset}/seed{seed}"
+
+
+def dpnas_data(wildcards):
+    return data_manifest(wildcards.dataset)
+
+
+rule dpnas_search:
+    input:
+        data=dpnas_data,
+    output:
+        buffer=f"{DPNAS}/replay_buffer.csv",
+        qvalues=f"{DPNAS}/q_values.csv",
+    params:
+        method=as_json(config.get("dpnas", {})),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/dpnas_search/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/dpnas_search/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        **train_resources(runtime=240),
+    shell:
+        "{PYTHON} scripts/dpnas_search.py --data $(dirname {input.data}) --params {params.method} "
+        "--compute {params.compute} --seed {wildcards.seed} --out $(dirname {output.buffer}) --log {log}"
+
+
+rule dpnas_select:
+    input:
+        buffer=f"{DPNAS}/replay_buffer.csv",
+    output:
+        f"{DPNAS}/chosen.csv",
+    params:
+        method=as_json(config.get("dpnas", {})),
+    log:
+        "logs/dpnas_select/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/dpnas_select/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "{PYTHON} scripts/dpnas_select.py --buffer {input.buffer} --params {params.method} --seed {wildcards.seed} "
+        "--out {output} --log {log}"
+
+
+rule dpnas_resample:
+    input:
+        data=dpnas_data,
+        chosen=f"{DPNAS}/chosen.csv",
+    output:
+        f"{DPNAS}/resampled.csv",
+    params:
+        method=as_json(config.get("dpnas", {})),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/dpnas_resample/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/dpnas_resample/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        **train_resources(runtime=120),
+    shell:
+        "{PYTHON} scripts/dpnas_hypothesis.py --kind resampled --data $(dirname {input.data}) "
+        "--chosen {input.chosen} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
+        "--out {output} --log {log}"
+
+
+rule dpnas_full_train:
+    input:
+        data=dpnas_data,
+        chosen=f"{DPNAS}/chosen.csv",
+    output:
+        f"{DPNAS}/full_trained.csv",
+    params:
+        method=as_json(config.get("dpnas", {})),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/dpnas_full_train/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/dpnas_full_train/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        **train_resources(runtime=240),
+    shell:
+        "{PYTHON} scripts/dpnas_hypothesis.py --kind full --data $(dirname {input.data}) "
+        "--chosen {input.chosen} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
+        "--out {output} --log {log}"
+
+
+rule dpnas_hypotheses:
+    input:
+        tables=[f"{DPNAS}/resampled.csv", f"{DPNAS}/full_trained.csv"],
+        buffer=f"{DPNAS}/replay_buffer.csv",
+    output:
+        table=f"{DPNAS}/hypotheses.csv",
+        summary=f"{DPNAS}/summary.json",
+    log:
+        "logs/dpnas_hypotheses/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/dpnas_hypotheses/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "{PYTHON} scripts/dpnas_collect.py --tables {input.tables} --buffer {input.buffer} "
+        "--out $(dirname {output.table}) --log {log}"
+
+
+rule dpnas_export:
+    input:
+        data=dpnas_data,
+        chosen=f"{DPNAS}/chosen.csv",
+    output:
+        directory(f"{DPNAS}/export"),
+    params:
+        method=as_json(config.get("dpnas", {})),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/dpnas_export/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/dpnas_export/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        **train_resources(runtime=60),
+    shell:
+        "{PYTHON} scripts/dpnas_export.py --data $(dirname {input.data}) --chosen {input.chosen} "
+        "--params {params.method} --compute {params.compute} --seed {wildcards.seed} --out {output} --log {log}"
+
+
+rule dpnas_reward_figure:
+    input:
+        f"{DPNAS}/replay_buffer.csv",
+    output:
+        png=report(
+            "results/figures/dpnas/{dataset}_seed{seed}_rolling_reward.png",
+            caption="../report/dpnas_rolling_reward.rst",
+            category="DP-NAS",
+        ),
+        pdf="results/figures/dpnas/{dataset}_seed{seed}_rolling_reward.pdf",
+    params:
+        window=config.get("dpnas", {}).get("plot_window", 20),
+    log:
+        "logs/dpnas_reward_figure/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/dpnas_reward_figure/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "{PYTHON} scripts/dpnas_plot.py --figure reward --table {input} --window {params.window} "
+        "--title 'DP-NAS on {wildcards.dataset}, seed {wildcards.seed}' --out {output.png} --log {log}"
+
+
+rule dpnas_hypotheses_figure:
+    input:
+        f"{DPNAS}/hypotheses.csv",
+    output:
+        png=report(
+            "results/figures/dpnas/{dataset}_seed{seed}_hypotheses.png",
+            caption="../report/dpnas_hypotheses.rst",
+            category="DP-NAS",
+        ),
+        pdf="results/figures/dpnas/{dataset}_seed{seed}_hypotheses.pdf",
+    log:
+        "logs/dpnas_hypotheses_figure/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/dpnas_hypotheses_figure/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "{PYTHON} scripts/dpnas_plot.py --figure hypotheses --table {input} "
+        "--title 'DP-NAS hypotheses 2 and 3, {wildcards.dataset}, seed {wildcards.seed}' --out {output.png} "
+        "--log {log}"
+
+
+METHOD_TARGETS["dpnas"] = lambda: expand(
+    [
+        f"{DPNAS}/summary.json",
+        f"{DPNAS}/hypotheses.csv",
+        f"{DPNAS}/q_values.csv",
+        f"{DPNAS}/export",
+        "results/figures/dpnas/{dataset}_seed{seed}_rolling_reward.png",
+        "results/figures/dpnas/{dataset}_seed{seed}_hypotheses.png",
+    ],
+    dataset=config["dpnas"]["dataset"],
+    seed=config["seeds"],
+)

@@ -1,0 +1,48 @@
+"""Rule `cpg_finetune` (a checkpoint): one finetune attempt of a task; its status.json (ok / grow / capped)
+decides whether Snakemake asks for a grow step and another attempt."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from workflow.cli import Progress, log, parser, run
+from workflow.io import read_json, torch_load, torch_save, write_csv, write_json
+from workflow.methods.common import load_suite
+from workflow.methods.cpg import stages
+from workflow.methods.cpg.params import check_params, read_goal
+from workflow.training import resolve_device
+
+
+def main(args):
+    params = check_params(args.params, args.method)
+    task = load_suite(args.data, args.suite)[args.task]
+    goal = read_goal(read_json(args.goals), args.task, args.goals)
+    start = torch_load(args.start)["network"] if args.start else None
+    resume = args.out / ".resume.pt"  # not a declared output: survives a killed job, removed on success
+    net, status, history = stages.finetune(start, task, params=params, goal=goal, seed=args.seed,
+                                           device=resolve_device(args.compute["device"]), checkpoint_path=resume,
+                                           progress_file=Progress.stream)
+    status["attempt"] = args.attempt
+    torch_save(args.out / "finetune.pt", {"network": net.to_state()})
+    write_csv(args.out / "history.csv", pd.DataFrame(history))
+    write_json(args.out / "status.json", status)
+    for f in (resume, resume.with_name(resume.name + ".sha256")):
+        f.unlink(missing_ok=True)
+    log.info("task %d attempt %d: %s (val %.4f, goal %.4f, multiplier %.3g)", args.task, args.attempt,
+             status["status"], status["val_accuracy"], goal, status["multiplier"])
+
+
+if __name__ == "__main__":
+    p = parser(__doc__)
+    p.add_argument("--method", required=True, help="config section: cpg or packnet")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--suite", type=json.loads, required=True)
+    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
+    p.add_argument("--goals", type=Path, required=True, help="the baseline's baseline_acc.json")
+    p.add_argument("--task", type=int, required=True)
+    p.add_argument("--attempt", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--start", type=Path, default=None, help="network to start from (previous task or grow step)")
+    p.add_argument("--out", type=Path, required=True, help="the attempt's folder")
+    run(main, p)

@@ -1,0 +1,113 @@
+"""Task 2 of the original: hypotheses 2 (no initialisation lottery) and 3 (parameter inference).
+
+``select``: rows with reward 0 dropped, sorted by reward (ascending, stable), duplicate nets dropped (keeping the
+last), then ``per_group`` lowest, middle (from ``ceil(n/2) - per_group//2``) and top nets; 6 each in the original.
+
+For every chosen net, ``hypotheses.csv`` rows (accuracy = test accuracy in %, classifier trained for the full
+schedule, no early stopping):
+
+- ``random``: the prior exactly as searched (the same random weights, ``arch_seed`` of its first buffer row);
+- ``resampled`` (hypothesis 2): the same architecture with fresh random weights, one row per resample seed;
+- ``full`` (hypothesis 3): the same architecture, starting from the searched weights, with every parameter trained.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ...errors import UserError
+from ...io import write_csv
+from .scoring import ScoreConfig, score_full_training, score_prior
+from .search import arch_seed
+
+log = logging.getLogger(__name__)
+GROUPS = ("low", "middle", "top")
+HYPOTHESES_COLUMNS = ["net", "group", "kind", "seed", "accuracy"]
+
+
+def select(buffer: pd.DataFrame, per_group: int = 6, seed: int = 0) -> pd.DataFrame:
+    """The chosen nets: columns rank, group, net, reward, row (first buffer row of the net), prior_seed."""
+    first_row = {}
+    for i, net in enumerate(buffer["net"]):
+        first_row.setdefault(net, i)
+    ranked = buffer[buffer["reward"] > 0].sort_values("reward", kind="mergesort")
+    ranked = ranked.drop_duplicates("net", keep="last").reset_index(drop=True)
+    n = len(ranked)
+    if n < 3 * per_group:
+        raise UserError(f"dpnas select needs {3 * per_group} distinct nets with reward > 0 but the search found "
+                        f"{n}: lengthen dpnas.search.epsilon_schedule or lower dpnas.hypotheses.per_group")
+    middle = min(max(math.ceil(n / 2) - per_group // 2, per_group), n - 2 * per_group)
+    picks = [(g, i) for g, start in zip(GROUPS, (0, middle, n - per_group)) for i in range(start, start + per_group)]
+    out = pd.DataFrame([{"rank": k, "group": g, "net": ranked.at[i, "net"], "reward": ranked.at[i, "reward"]}
+                        for k, (g, i) in enumerate(picks)])
+    out["row"] = [first_row[net] for net in out["net"]]
+    out["prior_seed"] = [arch_seed(seed, r) for r in out["row"]]
+    return out
+
+
+def fresh_seed(resample_seed: int, rank: int) -> int:
+    """Weights of resample ``resample_seed`` of chosen net ``rank``: disjoint from every search seed's range."""
+    return 10**12 + 1_000_003 * resample_seed + rank
+
+
+def _resumable(jobs, partial: Path, run_one) -> pd.DataFrame:
+    """Run ``run_one(job) -> row`` for each job, appending to ``partial`` so a rerun skips finished jobs."""
+    done = pd.read_csv(partial, float_precision="round_trip").to_dict("records") if partial.exists() else []
+    for job in jobs[len(done):]:
+        done.append(run_one(job))
+        write_csv(partial, pd.DataFrame(done))
+        log.info("%s", done[-1])
+    return pd.DataFrame(done, columns=HYPOTHESES_COLUMNS)
+
+
+def resample(chosen: pd.DataFrame, task, cfg: ScoreConfig, search_seed: int, resample_seeds, partial,
+             device="cpu") -> pd.DataFrame:
+    """``random`` (searched weights) and ``resampled`` (fresh weights per seed) rows for every chosen net."""
+    jobs = []
+    for c in chosen.itertuples(index=False):
+        jobs.append((c, "random", search_seed, c.prior_seed))
+        jobs += [(c, "resampled", s, fresh_seed(s, c.rank)) for s in resample_seeds]
+
+    def run_one(job):
+        c, kind, seed, weights = job
+        score = score_prior(c.net, task, cfg, weights, early_stopping=False, device=device)
+        return {"net": c.net, "group": c.group, "kind": kind, "seed": seed, "accuracy": score.acc_test_last}
+    return _resumable(jobs, Path(partial), run_one)
+
+
+def full_train(chosen: pd.DataFrame, task, cfg: ScoreConfig, search_seed: int, epochs: int, partial,
+               progress_file=None, device="cpu") -> pd.DataFrame:
+    """``full`` rows: every chosen net trained end to end from its searched initial weights."""
+    def run_one(c):
+        score = score_full_training(c.net, task, cfg, c.prior_seed, epochs, progress_file=progress_file,
+                                    device=device)
+        return {"net": c.net, "group": c.group, "kind": "full", "seed": search_seed, "accuracy": score.acc_test_last}
+    return _resumable(list(chosen.itertuples(index=False)), Path(partial), run_one)
+
+
+def summarize(buffer: pd.DataFrame, table: pd.DataFrame) -> dict:
+    """Scalars for metrics/dpnas.json: search phases and hypothesis means per group and kind."""
+    rewarded = buffer[buffer["reward"] > 0]
+    phases = rewarded.groupby("epsilon", sort=False)["reward"].mean()
+    eps_one = float(phases.get(1.0, float("nan")))
+    low_eps = float(min(phases.index))
+    summary = {
+        "architectures_sampled": int(len(buffer)),
+        "architectures_counted": int(len(rewarded)),
+        "distinct_nets": int(buffer["net"].nunique()),
+        "best_reward": float(buffer["reward"].max()),
+        "best_net": str(buffer.loc[buffer["reward"].idxmax(), "net"]),
+        "mean_reward_by_epsilon": {f"{e:g}": float(v) for e, v in phases.items()},
+        "mean_reward_eps1": eps_one,
+        "lowest_epsilon": low_eps,
+        "mean_reward_lowest_eps": float(phases[low_eps]),
+        "low_eps_minus_eps1": float(phases[low_eps]) - eps_one,
+    }
+    means = table.groupby(["group", "kind"])["accuracy"].agg(["mean", "std"])
+    summary["accuracy"] = {f"{g}.{k}": {"mean": float(m), "std": float(s) if s == s else 0.0}
+                           for (g, k), (m, s) in means.iterrows()}
+    return summary
