@@ -243,3 +243,12 @@ def test_rules_run_on_the_test_config(workdir):
     for part in ("model", "mean", "variance", "covmat"):
         assert (source / f"prior_{part}.pt").exists()
     assert (source / "prior_manifest.json").exists()
+
+
+def test_an_unknown_prior_suite_stops_before_any_job(workdir):
+    proc = snakemake(workdir, "-n", "--cores", "1", "--config", "methods=[prior]", "prior={target_suite: nope}",
+                     check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1
+    assert "'prior.target_suite': 'nope' is not a key of 'suites'" in out
+    assert "Traceback" not in out

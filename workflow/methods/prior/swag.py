@@ -38,7 +38,8 @@ class SwagMoments:
         self.mean += (w - self.mean) / self.n
         self.sq_mean += (w * w - self.sq_mean) / self.n
         if self.rank > 0:
-            self.deviations = (self.deviations + [w - self.mean])[-self.rank:]
+            # float32 rows: 20 of them for a ResNet-50 are 1.9 GB instead of 3.8 GB (moments stay float64)
+            self.deviations = (self.deviations + [(w - self.mean).float()])[-self.rank:]
 
     def export(self, var_clamp: float = 1e-6) -> dict:
         """mean (P,), variance (P,), factor (P, R) as float32 tensors."""
@@ -47,7 +48,7 @@ class SwagMoments:
         variance = (self.sq_mean - self.mean ** 2).clamp_min(var_clamp)
         k = len(self.deviations)
         factor = (torch.stack(self.deviations, 1) / math.sqrt(max(k - 1, 1)) if k
-                  else torch.zeros(len(self.mean), 0, dtype=torch.float64))
+                  else torch.zeros(len(self.mean), 0))
         return {"mean": self.mean.float(), "variance": variance.float(), "factor": factor.float(),
                 "snapshots": self.n}
 
