@@ -123,8 +123,8 @@ def method_targets(method):
 
 
 def all_targets(wildcards):
-    """Everything the methods in config `methods` produce, plus one metrics file per method."""
-    return result_targets(wildcards) + figure_targets(wildcards)
+    """Everything the methods in config `methods` produce, one metrics file per method, the claims table."""
+    return result_targets(wildcards) + figure_targets(wildcards) + ["results/claims.csv"]
 
 
 def result_targets(wildcards):

@@ -17,3 +17,22 @@ rule method_metrics:
     shell:
         "python scripts/collect_metrics.py --method {wildcards.method} --summaries {input} --out {output} "
         "--log {log}"
+
+
+rule claims:
+    input:
+        result_targets,
+    output:
+        "results/claims.csv",
+    params:
+        methods=" ".join(config["methods"]),
+    log:
+        "logs/claims/claims.log",
+    benchmark:
+        "benchmarks/rules/claims/claims.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "python scripts/claims.py --inputs {input} --methods {params.methods} --out {output} --log {log}"
