@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from tests.conftest import REPO, snakemake
 from workflow.config import config_errors, load_schema
@@ -16,13 +17,7 @@ def default_config():
 @pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "paper.yaml", "fashion.yaml"])
 def test_shipped_configs_are_valid(name):
     cfg = default_config()
-    overlay = yaml.safe_load((REPO / "config" / name).read_text())
-    # Snakemake merges dicts recursively; two levels are enough for these files
-    for k, v in overlay.items():
-        if isinstance(v, dict) and isinstance(cfg.get(k), dict):
-            cfg[k] = {**cfg[k], **v}
-        else:
-            cfg[k] = v
+    update_config(cfg, yaml.safe_load((REPO / "config" / name).read_text()))  # Snakemake's own recursive merge
     assert config_errors(cfg, SCHEMA) == []
 
 

@@ -2,15 +2,14 @@
 
 from torch import nn
 
-from .registry import Layers, register_model, scaled
+from .registry import Backbone, Layers, register_model, scaled
 
 
-class SmallCNN(nn.Module):
+class SmallCNN(Backbone):
     """Three conv-BN-ReLU blocks (16, 32, 64 channels x width); 2x2 max-pool after a block while the image is
     at least 4 pixels wide; global average pooling to ``out_features`` = 64 x width."""
 
     def __init__(self, in_shape, width: float, layers: Layers, channels=(16, 32, 64)):
-        super().__init__()
         c_in, size = in_shape[0], in_shape[1]
         blocks = []
         for c in channels:
@@ -20,12 +19,7 @@ class SmallCNN(nn.Module):
                 blocks.append(nn.MaxPool2d(2))
                 size //= 2
             c_in = c_out
-        blocks += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.features = nn.Sequential(*blocks)
-        self.out_features = c_in
-
-    def forward(self, x):
-        return self.features(x)
+        super().__init__(blocks, c_in)
 
 
 @register_model("small_cnn")
@@ -33,19 +27,14 @@ def small_cnn(in_shape, width=1.0, layers=Layers()):
     return SmallCNN(in_shape, width, layers)
 
 
-class MLP(nn.Module):
+class MLP(Backbone):
     """Two hidden layers on the flattened image; tiny and fast, for tests."""
 
     def __init__(self, in_shape, width: float, layers: Layers, hidden=64):
-        super().__init__()
         n_in = in_shape[0] * in_shape[1] * in_shape[2]
         h = scaled(hidden, width)
-        self.features = nn.Sequential(nn.Flatten(), layers.linear(n_in, h), nn.ReLU(inplace=True),
-                                      layers.linear(h, h), nn.ReLU(inplace=True))
-        self.out_features = h
-
-    def forward(self, x):
-        return self.features(x)
+        super().__init__([nn.Flatten(), layers.linear(n_in, h), nn.ReLU(inplace=True), layers.linear(h, h),
+                          nn.ReLU(inplace=True)], h, pool=False)
 
 
 @register_model("mlp")

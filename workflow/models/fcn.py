@@ -2,14 +2,13 @@
 
 from torch import nn
 
-from .registry import Layers, register_model, scaled
+from .registry import Backbone, Layers, register_model, scaled
 
 
-class FCN4(nn.Module):
+class FCN4(Backbone):
     """Four conv-BN-ReLU layers (stride 2 on the middle two), global average pooling to 64 x width features."""
 
     def __init__(self, in_shape, width: float, layers: Layers, channels=(16, 32, 64, 64)):
-        super().__init__()
         c_in, blocks = in_shape[0], []
         for i, c in enumerate(channels):
             c_out = scaled(c, width)
@@ -17,12 +16,7 @@ class FCN4(nn.Module):
             blocks += [layers.conv(c_in, c_out, 3, stride=stride, padding=1, bias=False), layers.norm(c_out),
                        nn.ReLU(inplace=True)]
             c_in = c_out
-        blocks += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.features = nn.Sequential(*blocks)
-        self.out_features = c_in
-
-    def forward(self, x):
-        return self.features(x)
+        super().__init__(blocks, c_in)
 
 
 @register_model("fcn4")

@@ -34,6 +34,20 @@ def scaled(channels: int, width: float) -> int:
     return max(1, int(round(channels * width)))
 
 
+class Backbone(nn.Module):
+    """A feature extractor: ``features`` (the blocks, then global average pooling) maps images to
+    ``out_features`` values."""
+
+    def __init__(self, blocks: list[nn.Module], out_features: int, pool: bool = True):
+        super().__init__()
+        tail = [nn.AdaptiveAvgPool2d(1), nn.Flatten()] if pool else []
+        self.features = nn.Sequential(*blocks, *tail)
+        self.out_features = out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)
+
+
 def build_backbone(name: str, in_shape: tuple[int, int, int], width: float = 1.0,
                    layers: Layers | None = None) -> nn.Module:
     if name not in MODELS:

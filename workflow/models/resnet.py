@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from .registry import Layers, register_model, scaled
+from .registry import Backbone, Layers, register_model, scaled
 
 
 class BasicBlock(nn.Module):
@@ -23,9 +23,8 @@ class BasicBlock(nn.Module):
         return self.relu(out + self.shortcut(x))
 
 
-class CifarResNet(nn.Module):
+class CifarResNet(Backbone):
     def __init__(self, in_shape, depth: int, width: float, layers: Layers):
-        super().__init__()
         if (depth - 2) % 6:
             raise ValueError(f"CIFAR ResNet depth must be 6n + 2, got {depth}")
         n = (depth - 2) // 6
@@ -37,12 +36,7 @@ class CifarResNet(nn.Module):
             for i in range(n):
                 blocks.append(BasicBlock(c_in, c_out, 2 if (stage > 0 and i == 0) else 1, layers))
                 c_in = c_out
-        blocks += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.features = nn.Sequential(*blocks)
-        self.out_features = c_in
-
-    def forward(self, x):
-        return self.features(x)
+        super().__init__(blocks, c_in)
 
 
 @register_model("resnet20")

@@ -2,14 +2,13 @@
 
 from torch import nn
 
-from .registry import Layers, register_model, scaled
+from .registry import Backbone, Layers, register_model, scaled
 
 VGG16 = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
 
-class VGG(nn.Module):
+class VGG(Backbone):
     def __init__(self, in_shape, width: float, layers: Layers, cfg=VGG16):
-        super().__init__()
         c_in, size, blocks = in_shape[0], in_shape[1], []
         for v in cfg:
             if v == "M":
@@ -20,12 +19,7 @@ class VGG(nn.Module):
             c_out = scaled(v, width)
             blocks += [layers.conv(c_in, c_out, 3, padding=1, bias=False), layers.norm(c_out), nn.ReLU(inplace=True)]
             c_in = c_out
-        blocks += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.features = nn.Sequential(*blocks)
-        self.out_features = c_in
-
-    def forward(self, x):
-        return self.features(x)
+        super().__init__(blocks, c_in)
 
 
 @register_model("vgg16_bn")
