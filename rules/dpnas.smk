@@ -5,10 +5,6 @@
 DPNAS = "results/dpnas/{dataset}/seed{seed}"
 
 
-def dpnas_data(wildcards):
-    return data_manifest(wildcards.dataset)
-
-
 rule dpnas_search:
     input:
         data=dpnas_data,
@@ -26,7 +22,7 @@ rule dpnas_search:
     resources:
         **train_resources(runtime=240),
     shell:
-        "{PYTHON} scripts/dpnas_search.py --data $(dirname {input.data}) --params {params.method} "
+        "python scripts/dpnas_search.py --data $(dirname {input.data}) --params {params.method} "
         "--compute {params.compute} --seed {wildcards.seed} --out $(dirname {output.buffer}) --log {log}"
 
 
@@ -46,7 +42,7 @@ rule dpnas_select:
         mem_mb=1000,
         runtime=5,
     shell:
-        "{PYTHON} scripts/dpnas_select.py --buffer {input.buffer} --params {params.method} --seed {wildcards.seed} "
+        "python scripts/dpnas_select.py --buffer {input.buffer} --params {params.method} --seed {wildcards.seed} "
         "--out {output} --log {log}"
 
 
@@ -67,7 +63,7 @@ rule dpnas_resample:
     resources:
         **train_resources(runtime=120),
     shell:
-        "{PYTHON} scripts/dpnas_hypothesis.py --kind resampled --data $(dirname {input.data}) "
+        "python scripts/dpnas_hypothesis.py --kind resampled --data $(dirname {input.data}) "
         "--chosen {input.chosen} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
         "--out {output} --log {log}"
 
@@ -89,7 +85,7 @@ rule dpnas_full_train:
     resources:
         **train_resources(runtime=240),
     shell:
-        "{PYTHON} scripts/dpnas_hypothesis.py --kind full --data $(dirname {input.data}) "
+        "python scripts/dpnas_hypothesis.py --kind full --data $(dirname {input.data}) "
         "--chosen {input.chosen} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
         "--out {output} --log {log}"
 
@@ -110,7 +106,7 @@ rule dpnas_hypotheses:
         mem_mb=1000,
         runtime=5,
     shell:
-        "{PYTHON} scripts/dpnas_collect.py --tables {input.tables} --buffer {input.buffer} "
+        "python scripts/dpnas_collect.py --tables {input.tables} --buffer {input.buffer} "
         "--out $(dirname {output.table}) --log {log}"
 
 
@@ -131,7 +127,7 @@ rule dpnas_export:
     resources:
         **train_resources(runtime=60),
     shell:
-        "{PYTHON} scripts/dpnas_export.py --data $(dirname {input.data}) --chosen {input.chosen} "
+        "python scripts/dpnas_export.py --data $(dirname {input.data}) --chosen {input.chosen} "
         "--params {params.method} --compute {params.compute} --seed {wildcards.seed} --out {output} --log {log}"
 
 
@@ -156,7 +152,7 @@ rule dpnas_reward_figure:
         mem_mb=1000,
         runtime=5,
     shell:
-        "{PYTHON} scripts/dpnas_plot.py --figure reward --table {input} --window {params.window} "
+        "python scripts/dpnas_plot.py --figure reward --table {input} --window {params.window} "
         "--title 'DP-NAS on {wildcards.dataset}, seed {wildcards.seed}' --out {output.png} --log {log}"
 
 
@@ -179,7 +175,7 @@ rule dpnas_hypotheses_figure:
         mem_mb=1000,
         runtime=5,
     shell:
-        "{PYTHON} scripts/dpnas_plot.py --figure hypotheses --table {input} "
+        "python scripts/dpnas_plot.py --figure hypotheses --table {input} "
         "--title 'DP-NAS hypotheses 2 and 3, {wildcards.dataset}, seed {wildcards.seed}' --out {output.png} "
         "--log {log}"
 

@@ -7,59 +7,7 @@ LIFELONG_METHODS = ["sidetune", "independent", "finetune", "features", "ewc", "p
 SIDETUNE_SHARED = "results/sidetune/{suite}/seed{seed}/shared"
 
 
-def sidetune_config():
-    return config["sidetune"]
-
-
-def _check_sidetune_config():
-    """A clean message (no traceback) when the section names suites that do not exist."""
-    if not any(m in LIFELONG_METHODS for m in config["methods"]):
-        return
-    section = config.get("sidetune")
-    if section is None:
-        sys.exit("config has no 'sidetune' section but `methods` lists a lifelong method: add one (see "
-                 "config/config.yaml)")
-    for key in ("suite", "source_suite"):
-        if section[key] not in config["suites"]:
-            sys.exit(f"config key 'sidetune.{key}': '{section[key]}' is not a key of 'suites' "
-                     f"(defined: {', '.join(config['suites'])}); define it under suites or name another")
-
-
 _check_sidetune_config()
-
-
-def sidetune_source_manifest(wildcards):
-    return data_manifest(suite_spec(sidetune_config()["source_suite"])["dataset"])
-
-
-def sidetune_method_inputs(wildcards):
-    """What a lifelong method reads: the task data, the frozen base (all but independent), the distilled side
-    (sidetune, pnn), the cached base features (sidetune, features; when sidetune.cache_features)."""
-    method = getattr(wildcards, "lmethod", "sidetune")
-    shared = SIDETUNE_SHARED.format(suite=wildcards.suite, seed=wildcards.seed)
-    inputs = {"data": suite_manifest(wildcards)}
-    if method != "independent":
-        inputs["base"] = f"{shared}/base.pt"
-    if method in ("sidetune", "pnn"):
-        inputs["side"] = f"{shared}/side.pt"
-    if method in ("sidetune", "features") and sidetune_config()["cache_features"]:
-        inputs["features"] = f"{shared}/base_features.pt"
-    return inputs
-
-
-def sidetune_input_flags(wildcards, input):
-    return " ".join(f"--{key} {input[key]}" for key in ("base", "side", "features") if key in input.keys())
-
-
-def sidetune_compared(wildcards):
-    """accuracy.csv of every lifelong method in config `methods`, per seed (method-major order)."""
-    methods = [m for m in LIFELONG_METHODS if m in config["methods"]] or ["sidetune"]
-    return expand("results/{m}/{suite}/seed{seed}/accuracy.csv", m=methods, suite=wildcards.suite,
-                  seed=config["seeds"])
-
-
-def sidetune_labels(wildcards, input):
-    return " ".join(Path(p).parts[1] for p in input)
 
 
 rule sidetune_pretrain:
@@ -83,7 +31,7 @@ rule sidetune_pretrain:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/sidetune_pretrain.py --data $(dirname {input.source}) --source-suite {params.source} "
+        "python scripts/sidetune_pretrain.py --data $(dirname {input.source}) --source-suite {params.source} "
         "--suite {params.suite} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
         "--out $(dirname {output.base}) --log {log}"
 
@@ -108,7 +56,7 @@ rule sidetune_distil:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/sidetune_distil.py --data $(dirname {input.source}) --source-suite {params.source} "
+        "python scripts/sidetune_distil.py --data $(dirname {input.source}) --source-suite {params.source} "
         "--base {input.base} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
         "--out $(dirname {output.side}) --log {log}"
 
@@ -130,7 +78,7 @@ rule sidetune_cache:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/sidetune_cache.py --data $(dirname {input.data}) --suite {params.suite} "
+        "python scripts/sidetune_cache.py --data $(dirname {input.data}) --suite {params.suite} "
         "--base {input.base} --compute {params.compute} --out {output} --log {log}"
 
 
@@ -157,7 +105,7 @@ rule sidetune_train:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/sidetune_train.py --method sidetune --data $(dirname {input.data}) "
+        "python scripts/sidetune_train.py --method sidetune --data $(dirname {input.data}) "
         "--suite {params.suite} {params.inputs} --params {params.method} --compute {params.compute} "
         "--seed {wildcards.seed} --out $(dirname {output.summary}) --log {log}"
 
@@ -186,7 +134,7 @@ rule sidetune_baseline_train:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/sidetune_train.py --method {wildcards.lmethod} --data $(dirname {input.data}) "
+        "python scripts/sidetune_train.py --method {wildcards.lmethod} --data $(dirname {input.data}) "
         "--suite {params.suite} {params.inputs} --params {params.method} --compute {params.compute} "
         "--seed {wildcards.seed} --out $(dirname {output.summary}) --log {log}"
 
@@ -212,7 +160,7 @@ rule sidetune_figure_final:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{PYTHON} scripts/sidetune_plot.py --kind final --tables {input} --labels {params.labels} "
+        "python scripts/sidetune_plot.py --kind final --tables {input} --labels {params.labels} "
         "--title 'lifelong methods, {wildcards.suite}' --out {output.png} --log {log}"
 
 
@@ -237,7 +185,7 @@ rule sidetune_figure_matrix:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{PYTHON} scripts/sidetune_plot.py --kind matrix --tables {input} --labels {params.labels} "
+        "python scripts/sidetune_plot.py --kind matrix --tables {input} --labels {params.labels} "
         "--title 'R[i, j] (%), {wildcards.suite}' --out {output.png} --log {log}"
 
 
@@ -262,20 +210,8 @@ rule sidetune_figure_forgetting:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{PYTHON} scripts/sidetune_plot.py --kind forgetting --tables {input} --labels {params.labels} "
+        "python scripts/sidetune_plot.py --kind forgetting --tables {input} --labels {params.labels} "
         "--title 'forgetting, {wildcards.suite}' --out {output.png} --log {log}"
-
-
-def _lifelong_targets(method):
-    def targets():
-        files = ["results/{m}/{suite}/seed{seed}/summary.json"]
-        if method == "sidetune":
-            files += ["results/{m}/{suite}/seed{seed}/alphas.csv",
-                      "results/figures/sidetune/{suite}_final_accuracy.png",
-                      "results/figures/sidetune/{suite}_accuracy_matrix.png",
-                      "results/figures/sidetune/{suite}_forgetting.png"]
-        return expand(files, m=method, suite=sidetune_config()["suite"], seed=config["seeds"])
-    return targets
 
 
 for _method in LIFELONG_METHODS:
