@@ -13,12 +13,16 @@ def prior_source_dir():
 
 
 def prior_suite_spec(name):
-    """A suite of `prior.extra_suites` (datasets the shared registry lacks yet, e.g. oxford_pets) or of `suites`."""
-    return PRIOR.get("extra_suites", {}).get(name) or suite_spec(name)
+    return suite_spec(name)
 
 
 def prior_data(key):
     return lambda wc: data_manifest(prior_suite_spec(PRIOR[key])["dataset"])
+
+
+def prior_transfer_runs(wildcards):
+    return expand("results/prior/{suite}/seed{seed}/n{n}/runs.csv", suite=wildcards.suite, seed=wildcards.seed,
+                  n=PRIOR["transfer"]["n_per_class"])
 
 
 def _check_prior_config():
@@ -28,9 +32,9 @@ def _check_prior_config():
     errors = []
     for key, task_key in (("source_suite", "source_task"), ("target_suite", "target_task")):
         name = PRIOR[key]
-        spec = PRIOR.get("extra_suites", {}).get(name) or config["suites"].get(name)
+        spec = config["suites"].get(name)
         if spec is None:
-            errors.append(f"config key 'prior.{key}': '{name}' is not a key of 'suites' or 'prior.extra_suites'")
+            errors.append(f"config key 'prior.{key}': '{name}' is not a key of 'suites'")
         elif PRIOR[task_key] >= spec["tasks"]:
             errors.append(f"config key 'prior.{task_key}': {PRIOR[task_key]} but suite '{name}' has "
                           f"{spec['tasks']} tasks")
@@ -40,37 +44,6 @@ def _check_prior_config():
 
 
 _check_prior_config()
-
-
-# The paper's downstream datasets, registered by workflow/methods/prior/datasets.py (not yet in workflow/data).
-ruleorder: prior_download > download
-
-
-rule prior_download:
-    output:
-        arrays=f"{config['data']['root']}/{{dataset}}/arrays.npz",
-        manifest=f"{config['data']['root']}/{{dataset}}/manifest.json",
-    params:
-        raw=f"{config['data']['root']}/raw",
-        options=lambda wc: as_json(PRIOR.get("data_options", {}).get(wc.dataset, {})),
-    log:
-        "logs/prior_download/{dataset}.log",
-    benchmark:
-        "benchmarks/rules/prior_download/{dataset}.tsv"
-    wildcard_constraints:
-        dataset="oxford_pets|flowers102",
-    threads: 1
-    resources:
-        mem_mb=8000,
-        runtime=120,
-    shell:
-        "{PYTHON} scripts/prior_download.py --dataset {wildcards.dataset} --raw {params.raw} "
-        "--out $(dirname {output.manifest}) --params {params.options} --log {log}"
-
-
-def prior_transfer_runs(wildcards):
-    return expand("results/prior/{suite}/seed{seed}/n{n}/runs.csv", suite=wildcards.suite, seed=wildcards.seed,
-                  n=PRIOR["transfer"]["n_per_class"])
 
 
 rule prior_pretrain:
@@ -92,7 +65,7 @@ rule prior_pretrain:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/prior_pretrain.py --data $(dirname {input.data}) --suite {params.suite} "
+        "python scripts/prior_pretrain.py --data $(dirname {input.data}) --suite {params.suite} "
         "--params {params.method} --compute {params.compute} --out $(dirname {output.model}) --log {log}"
 
 
@@ -116,7 +89,7 @@ rule prior_fit:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/prior_fit.py --data $(dirname {input.data}) --suite {params.suite} "
+        "python scripts/prior_fit.py --data $(dirname {input.data}) --suite {params.suite} "
         "--params {params.method} --compute {params.compute} --pretrained {input.model} "
         "--out $(dirname {output.manifest}) --log {log}"
 
@@ -142,7 +115,7 @@ rule prior_transfer:
     resources:
         **train_resources(),
     shell:
-        "{PYTHON} scripts/prior_transfer.py --data $(dirname {input.data}) --suite {params.suite} "
+        "python scripts/prior_transfer.py --data $(dirname {input.data}) --suite {params.suite} "
         "--params {params.method} --compute {params.compute} --prior $(dirname {input.manifest})/prior "
         "--seed {wildcards.seed} --n {wildcards.n} --out {output.runs} --log {log}"
 
@@ -162,7 +135,7 @@ rule prior_collect:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{PYTHON} scripts/prior_collect.py --runs {input} --seed {wildcards.seed} --suite {wildcards.suite} "
+        "python scripts/prior_collect.py --runs {input} --seed {wildcards.seed} --suite {wildcards.suite} "
         "--out $(dirname {output.summary}) --log {log}"
 
 
@@ -185,7 +158,7 @@ rule prior_figure:
         mem_mb=1000,
         runtime=10,
     shell:
-        "{PYTHON} scripts/prior_figure.py --tables {input} --title 'Bayesian transfer, {wildcards.suite}' "
+        "python scripts/prior_figure.py --tables {input} --title 'Bayesian transfer, {wildcards.suite}' "
         "--out {output.png} --log {log}"
 
 

@@ -136,6 +136,24 @@ def test_vanishing_scale_pins_backbone_to_mean(fitted, arm):
     assert dists[3] < 0.05 * d_sgd              # lambda -> 0: theta goes to mu
 
 
+@pytest.mark.parametrize("arm", ["isotropic", "shifted", "learned"])
+def test_the_prior_covers_the_backbone_not_the_new_head(fitted, arm):
+    """The head is new and task-specific: the prior term must give it no gradient (the paper's code: the linear
+    head has no prior), and the backbone's must be the prior's own."""
+    prefix, target, _ = fitted
+    runner = transfer.Runner(prefix, target, PARAMS, seed=0, device="cpu")
+    net = runner.network(run_seed=3)
+    with torch.no_grad():  # move off the mean so every prior has a non-zero gradient
+        for q in net.backbone.parameters():
+            q.add_(0.1)
+    (hook,) = runner.hooks(net, arm, 1.0, n_train=10)
+    hook.extra_loss(None).backward()
+    assert all(q.grad is None for q in net.head.parameters())
+    assert all(q.grad is not None and q.grad.abs().sum() > 0 for q in net.backbone.parameters())
+    n_backbone = sum(q.numel() for q in net.backbone.parameters())
+    assert runner.stats["mean"].numel() == n_backbone
+
+
 def test_manifest_rejects_a_different_model(fitted):
     prefix, target, _ = fitted
     wider = copy.deepcopy(PARAMS)
@@ -229,8 +247,14 @@ def test_sgld_noise_has_the_langevin_scale():
     torch.testing.assert_close(p.detach(), before - 0.1)
 
 
+PRIOR_TARGETS = ["results/prior/digits_source_target/seed0/transfer.csv",
+                 "results/prior/digits_source_target/seed0/summary.json",
+                 "results/figures/prior/digits_source_target_accuracy_vs_n.png"]
+
+
 def test_rules_run_on_the_test_config(workdir):
-    snakemake(workdir, "--cores", "2", "--configfile", "config/test.yaml", "--config", "methods=[prior]")
+    # targets before --configfile, which takes several values
+    snakemake(workdir, *PRIOR_TARGETS, "--cores", "2", "--configfile", "config/test.yaml")
     out = workdir / "results/prior/digits_source_target/seed0"
     table = pd.read_csv(out / "transfer.csv")
     assert list(table.columns) == ["arm", "inference", "n_per_class", "accuracy", "nll", "ece"]

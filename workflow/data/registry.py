@@ -186,3 +186,45 @@ def _cifar100(raw_dir: Path, options: dict):
                     coarse_test=np.asarray(test["coarse_labels"], np.int64),
                     coarse_classes=meta["coarse_label_names"],
                     source={"origin": CIFAR100.url, "md5": CIFAR100.tgz_md5})
+
+
+# --- Oxford-IIIT Pets and Oxford Flowers 102 (the prior method's paper scale) through torchvision -----------
+
+def _torchvision_folder(cls, raw_dir: Path, name: str, splits: tuple[str, str], options: dict):
+    """Images resized (shorter side) and centre-cropped to ``image_size`` (option, default 160), stored uint8."""
+    from torchvision.transforms import CenterCrop, Compose, Resize
+
+    from .store import ArraySet
+
+    size = int(options.get("image_size", 160))
+    try:
+        parts = [cls(str(raw_dir), split=split, download=True) for split in splits]
+    except Exception as exc:  # offline, or a failed checksum
+        raise DatasetUnavailable(
+            f"dataset '{name}' is unavailable: torchvision's {cls.__name__} download failed ({exc}). Place the "
+            f"extracted files under {raw_dir}/ as torchvision expects them and rerun.") from exc
+    prep = Compose([Resize(size), CenterCrop(size)])
+    arrays = []
+    for part in parts:
+        xs = [np.asarray(prep(image.convert("RGB")), dtype=np.uint8).transpose(2, 0, 1) for image, _ in part]
+        arrays += [np.stack(xs), np.asarray([int(label) for _, label in part], dtype=np.int64)]
+    classes = list(getattr(parts[0], "classes", [str(c) for c in range(int(arrays[1].max()) + 1)]))
+    return ArraySet(name, *arrays, classes,
+                    source={"origin": f"torchvision.datasets.{cls.__name__}", "splits": list(splits),
+                            "image_size": size})
+
+
+@register_dataset("oxford_pets")
+def _oxford_pets(raw_dir: Path, options: dict):
+    """Oxford-IIIT Pets, 37 breeds: trainval for training, test for testing (as the original)."""
+    from torchvision.datasets import OxfordIIITPet
+
+    return _torchvision_folder(OxfordIIITPet, raw_dir, "oxford_pets", ("trainval", "test"), options)
+
+
+@register_dataset("flowers102")
+def _flowers102(raw_dir: Path, options: dict):
+    """Oxford Flowers 102: train for training, test for testing (validation held out by the suite)."""
+    from torchvision.datasets import Flowers102
+
+    return _torchvision_folder(Flowers102, raw_dir, "flowers102", ("train", "test"), options)

@@ -16,8 +16,9 @@ def final_accuracy(frame: pd.DataFrame) -> pd.DataFrame:
 
 def per_task_accuracy_figure(tables: dict[str, list[pd.DataFrame]], title: str = ""):
     """Grouped bars: final accuracy per task for each method, mean over seeds with min-max whiskers."""
-    fig, ax = new_figure(max(5.0, 1.0 + 0.6 * len(tables) * 3), 3.6)
     methods = list(tables)
+    n_tasks = max(int(f["task"].max()) + 1 for fs in tables.values() for f in fs)
+    fig, ax = new_figure(min(14.0, max(5.0, 2.0 + 0.22 * n_tasks * len(methods))), 3.4)
     width = 0.8 / max(len(methods), 1)
     for k, method in enumerate(methods):
         per_seed = pd.concat([final_accuracy(f).assign(seed=s) for s, f in enumerate(tables[method])])
@@ -30,7 +31,7 @@ def per_task_accuracy_figure(tables: dict[str, list[pd.DataFrame]], title: str =
     ax.set_ylabel("test accuracy after the last task")
     ax.set_ylim(0, 1.02)
     ax.set_xticks(sorted({int(t) for fs in tables.values() for f in fs for t in f["task"]}))
-    ax.legend(loc="lower left", fontsize=8, ncol=min(len(methods), 4))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     if title:
         ax.set_title(title)
     return fig

@@ -11,6 +11,7 @@ entries are free (owner 0).
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -92,7 +93,9 @@ class CPGNet(nn.Module):
                     if not k.endswith(".picking")}
         return {"spec": vars(self.spec).copy(), "backbone": backbone,
                 "heads": [{k: v.detach().cpu().clone() for k, v in h.state_dict().items()} for h in self.heads],
-                "tasks": self.tasks}
+                # A deep copy: capture_task_state replaces entries of self.tasks, and states saved earlier (the
+                # prune sweep keeps one per level) must not see a later level's BatchNorm, biases or picks.
+                "tasks": copy.deepcopy(self.tasks)}
 
     @classmethod
     def from_state(cls, state: dict, device="cpu") -> "CPGNet":
@@ -104,7 +107,7 @@ class CPGNet(nn.Module):
             head = nn.Linear(h["weight"].shape[1], h["weight"].shape[0])
             head.load_state_dict(h)
             net.heads.append(head)
-        net.tasks = [dict(t) for t in state["tasks"]]
+        net.tasks = copy.deepcopy(state["tasks"])
         net.active = max(len(net.heads) - 1, 0)
         return net.to(device)
 

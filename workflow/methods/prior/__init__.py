@@ -9,6 +9,5 @@ Modules, one job each:
 - :mod:`.sgld`     the SGLD optimiser, the cyclical cosine schedule and the sample collector (BMA);
 - :mod:`.networks` source / transfer networks (registry models, or torchvision's ResNet-50 for the paper);
 - :mod:`.stages`   pretrain and fit_prior;
-- :mod:`.transfer` the downstream grid: arms x inference x N per class, lambda chosen on validation;
-- :mod:`.datasets` registry entries for the paper's Oxford Pets / Flowers 102 (rule ``prior_download``).
+- :mod:`.transfer` the downstream grid: arms x inference x N per class, lambda chosen on validation.
 """

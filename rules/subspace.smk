@@ -1,0 +1,128 @@
+# Learning Neural Network Subspaces (issue 6): one job per trained model (standard members, line, layerwise line,
+# curve, simplexes), then one evaluation per seed and two figures over seeds.
+
+
+def subspace_suite():
+    """The one-task suite (all `num_classes` classes, a validation split) the subspace experiments run on."""
+    s = config["subspace"]
+    return {"dataset": s["dataset"], "grouping": "classes", "tasks": 1, "classes_per_task": s["num_classes"],
+            "class_order_seed": None, "val_fraction": s["val_fraction"], "train_per_class": s["train_per_class"]}
+
+
+def subspace_models():
+    s = config["subspace"]
+    members = [f"standard{k}" for k in range(s["standard_members"])]
+    simplexes = [f"simplex{n}{suffix}" for n in s["simplex_vertices"]
+                 for suffix in ([""] + (["_layerwise"] if s["simplex_layerwise"] else []))]
+    return members + list(s["lines"]) + simplexes
+
+
+def subspace_model_files(wildcards):
+    return expand("results/subspace/{dataset}/seed{seed}/models/{model}.pt", dataset=wildcards.dataset,
+                  seed=wildcards.seed, model=subspace_models())
+
+
+def subspace_tables(name):
+    return lambda wc: expand("results/subspace/{dataset}/seed{seed}/{name}", dataset=wc.dataset,
+                             seed=config["subspace"]["seeds"], name=name)
+
+
+rule subspace_train:
+    input:
+        data=lambda wc: data_manifest(wc.dataset),
+    output:
+        model="results/subspace/{dataset}/seed{seed}/models/{model}.pt",
+        history="results/subspace/{dataset}/seed{seed}/models/{model}_history.csv",
+    params:
+        suite=as_json(subspace_suite()),
+        method=as_json(config["subspace"]),
+        compute=as_json(config["compute"]),
+    log:
+        "logs/subspace_train/{dataset}/seed{seed}/{model}.log",
+    benchmark:
+        "benchmarks/rules/subspace_train/{dataset}/seed{seed}/{model}.tsv"
+    threads: 1
+    resources:
+        **train_resources(),
+    shell:
+        "python scripts/subspace_train.py --data $(dirname {input.data}) --suite {params.suite} "
+        "--params {params.method} --compute {params.compute} --model {wildcards.model} --seed {wildcards.seed} "
+        "--out {output.model} --history {output.history} --log {log}"
+
+
+rule subspace_eval:
+    input:
+        data=lambda wc: data_manifest(wc.dataset),
+        models=subspace_model_files,
+    output:
+        curve="results/subspace/{dataset}/seed{seed}/alpha_curve.csv",
+        simplex="results/subspace/{dataset}/seed{seed}/simplex.csv",
+        summary="results/subspace/{dataset}/seed{seed}/summary.json",
+    params:
+        suite=as_json(subspace_suite()),
+        method=as_json(config["subspace"]),
+    log:
+        "logs/subspace_eval/{dataset}/seed{seed}.log",
+    benchmark:
+        "benchmarks/rules/subspace_eval/{dataset}/seed{seed}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "python scripts/subspace_eval.py --data $(dirname {input.data}) --suite {params.suite} "
+        "--params {params.method} --models {input.models} --out $(dirname {output.summary}) --log {log}"
+
+
+rule subspace_alpha_figure:
+    input:
+        curves=subspace_tables("alpha_curve.csv"),
+    output:
+        png=report(
+            "results/figures/subspace/{dataset}_alpha.png",
+            caption="../report/subspace_alpha.rst",
+            category="Subspace",
+        ),
+        pdf="results/figures/subspace/{dataset}_alpha.pdf",
+    log:
+        "logs/subspace_alpha_figure/{dataset}.log",
+    benchmark:
+        "benchmarks/rules/subspace_alpha_figure/{dataset}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "python scripts/subspace_plot.py --figure alpha --curves {input.curves} "
+        "--title 'subspaces, {wildcards.dataset}' --out {output.png} --log {log}"
+
+
+rule subspace_simplex_figure:
+    input:
+        curves=subspace_tables("alpha_curve.csv"),
+        simplex=subspace_tables("simplex.csv"),
+    output:
+        png=report(
+            "results/figures/subspace/{dataset}_simplex.png",
+            caption="../report/subspace_simplex.rst",
+            category="Subspace",
+        ),
+        pdf="results/figures/subspace/{dataset}_simplex.pdf",
+    log:
+        "logs/subspace_simplex_figure/{dataset}.log",
+    benchmark:
+        "benchmarks/rules/subspace_simplex_figure/{dataset}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "python scripts/subspace_plot.py --figure simplex --curves {input.curves} --simplex {input.simplex} "
+        "--title 'simplex midpoints, {wildcards.dataset}' --out {output.png} --log {log}"
+
+
+METHOD_TARGETS["subspace"] = lambda: expand(
+    "results/subspace/{dataset}/seed{seed}/summary.json", dataset=config["subspace"]["dataset"],
+    seed=config["subspace"]["seeds"]) + expand(
+    ["results/figures/subspace/{dataset}_alpha.png", "results/figures/subspace/{dataset}_simplex.png"],
+    dataset=config["subspace"]["dataset"])

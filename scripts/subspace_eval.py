@@ -1,0 +1,57 @@
+"""Rule `subspace_eval`: accuracy along alpha (BatchNorm recomputed per point), alpha / 1-alpha ensembles,
+simplex centroids, against standard training and a standard ensemble of two."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workflow.cli import log, parser, run
+from workflow.io import torch_load, write_csv, write_json
+from workflow.methods.common import load_suite
+from workflow.methods.subspace import alpha_curve, parse_model, simplex_row, standard_rows
+from workflow.methods.subspace.evaluation import line_summary
+from workflow.methods.subspace.training import build_model
+
+
+def load(path, task):
+    state = torch_load(path)
+    name = state["model"]
+    spec = parse_model("standard" if name.startswith("standard") else name)
+    net = build_model(spec, model=state["config"]["model"], in_shape=task.train.x.shape[1:],
+                      num_classes=task.num_classes, width=state["config"]["width"])
+    net.load_state_dict(state["state_dict"])
+    return name, spec, net
+
+
+def main(args):
+    task = load_suite(args.data, args.suite)[0]
+    alphas = np.linspace(0, 1, args.params["alpha_points"])
+    standard, curves, simplex = [], [], []
+    for path in args.models:
+        name, spec, net = load(path, task)
+        if spec.kind == "standard":
+            standard.append(net)
+        elif spec.kind == "simplex":
+            simplex.append(simplex_row(net, spec, task))
+        else:
+            curves.append(alpha_curve(net, spec, task, alphas))
+    std_frame, std_info = standard_rows(standard, task)
+    curve = pd.concat(curves + [std_frame], ignore_index=True)
+    write_csv(args.out / "alpha_curve.csv", curve.round(6))
+    simplex_frame = pd.DataFrame(simplex, columns=["model", "vertices", "layerwise", "accuracy", "ece", "cos2", "l2"])
+    write_csv(args.out / "simplex.csv", simplex_frame.round(6))
+    summary = line_summary(curve[curve["model"] != "standard"], std_info, std_frame)
+    summary["simplex"] = simplex_frame.round(6).to_dict(orient="records")
+    write_json(args.out / "summary.json", summary)
+    log.info("summary %s", summary)
+
+
+if __name__ == "__main__":
+    p = parser(__doc__)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--suite", type=json.loads, required=True)
+    p.add_argument("--models", type=Path, nargs="+", required=True)
+    p.add_argument("--out", type=Path, required=True)
+    run(main, p)
