@@ -64,6 +64,32 @@ def _dpnas_low_eps(r: Results):
     return f"reward at lowest epsilon {low:.3f} vs epsilon 1 {high:.3f}", low > high
 
 
+def _subspace_midpoint(r: Results):
+    runs = r.summaries("subspace")
+    mid = statistics.fmean(s["line"]["midpoint"] for s in runs)
+    ends = [statistics.fmean(s["line"]["endpoints"][k] for s in runs) for k in (0, 1)]
+    std = statistics.fmean(s["standard_accuracy"] for s in runs)
+    return (f"line midpoint {mid:.4f}, endpoints {ends[0]:.4f} / {ends[1]:.4f}, standard {std:.4f}",
+            mid >= max(ends) and mid >= std)
+
+
+def _subspace_ensemble(r: Results):
+    runs = r.summaries("subspace")
+    ens = statistics.fmean(s["line"]["endpoint_ensemble"] for s in runs)
+    best = max(statistics.fmean(s["line"]["endpoints"][k] for s in runs) for k in (0, 1))
+    return f"alpha / 1-alpha ensemble at alpha 0 {ens:.4f} vs best endpoint {best:.4f}", ens > best
+
+
+def _prior_small_n(r: Results):
+    runs = pd.concat(r.tables("prior", "transfer.csv"))
+    runs = runs[runs["inference"] == "map"]
+    acc = runs.groupby(["n_per_class", "arm"])["accuracy"].mean().unstack()
+    gaps = acc["learned"] - acc["isotropic"]
+    n0 = gaps.index.min()
+    trend = ", ".join(f"N={n}: {g:+.4f}" for n, g in gaps.items())
+    return f"MAP learned - isotropic accuracy by N per class: {trend}", gaps[n0] >= 0
+
+
 CLAIMS: list[Claim] = [
     Claim("cpg", "CPG does not forget: R[i, j] is constant for i >= j", _no_forgetting("cpg"), ("cpg",),
           "CIFAR-100, 20 superclass tasks, VGG16-BN", "forgetting 0 by construction; avg acc 80.9%"),
@@ -77,6 +103,15 @@ CLAIMS: list[Claim] = [
     Claim("sidetune", "side-tuning is at least as accurate as features (frozen base + heads)",
           _at_least("sidetune", "features"), ("sidetune", "features"),
           "iCIFAR: CIFAR-100 10 x 10, ResNet-44 base from CIFAR-10", "side-tuning ~76% average accuracy"),
+    Claim("prior", "at the smallest N the learned prior is at least as accurate as the isotropic prior "
+          "(the gap narrows as N grows)", _prior_small_n, ("prior",),
+          "torchvision ResNet-50 prior, Oxford Pets / Flowers downstream",
+          "no number published; abstract: significant gains and more data-efficient learning"),
+    Claim("subspace", "the line's midpoint is at least as accurate as both endpoints and as standard training",
+          _subspace_midpoint, ("subspace",), "CIFAR-10, cResNet-20 (figure 4)",
+          "figure 4: midpoint above endpoints and standard training (axis 0.913-0.935)"),
+    Claim("subspace", "the alpha / 1-alpha ensemble is above a single endpoint", _subspace_ensemble, ("subspace",),
+          "CIFAR-10, cResNet-20 (figure 4)", "approaches the standard ensemble of two"),
     Claim("dpnas", "the low-epsilon phase finds better deep priors than random search (epsilon = 1)",
           _dpnas_low_eps, ("dpnas",), "FashionMNIST, 1500 at eps 1, 100 per eps 0.9..0.1",
           "rolling reward ~0.55-0.75 at eps 1, ~0.88-0.90 at eps 0.1-0.2"),
