@@ -233,3 +233,41 @@ def _lifelong_targets(method):
 
 def dpnas_data(wildcards):
     return data_manifest(wildcards.dataset)
+
+
+# --- prior (rules/prior.smk) ------------------------------------------------------------------------------------------
+
+
+def prior_source_dir():
+    return PRIOR_SOURCE.format(suite=PRIOR["source_suite"])
+
+
+def prior_suite_spec(name):
+    return suite_spec(name)
+
+
+def prior_data(key):
+    return lambda wc: data_manifest(prior_suite_spec(PRIOR[key])["dataset"])
+
+
+def prior_transfer_runs(wildcards):
+    return expand("results/prior/{suite}/seed{seed}/n{n}/runs.csv", suite=wildcards.suite, seed=wildcards.seed,
+                  n=PRIOR["transfer"]["n_per_class"])
+
+
+def _check_prior_config():
+    """Name the key and the fix when a prior suite or task does not exist (before any job starts)."""
+    if "prior" not in config["methods"]:
+        return
+    errors = []
+    for key, task_key in (("source_suite", "source_task"), ("target_suite", "target_task")):
+        name = PRIOR[key]
+        spec = config["suites"].get(name)
+        if spec is None:
+            errors.append(f"config key 'prior.{key}': '{name}' is not a key of 'suites'")
+        elif PRIOR[task_key] >= spec["tasks"]:
+            errors.append(f"config key 'prior.{task_key}': {PRIOR[task_key]} but suite '{name}' has "
+                          f"{spec['tasks']} tasks")
+    if errors:
+        print(format_errors(errors, "config/config.yaml and any --configfile/--config"), file=sys.stderr)
+        sys.exit(1)
