@@ -53,7 +53,8 @@ def _check_output_folders(min_free_mb=200):
             problems.append(f"only {free_mb:.0f} MB free for '{folder}/' (at least {min_free_mb} MB needed): "
                             f"free disk space and rerun")
     if problems:
-        print("Cannot start, nothing was run:\n" + "\n".join(f"  - {p}" for p in problems), file=sys.stderr)
+        lines = "\n".join(f"  - {p}" for p in problems)
+        print(f"Cannot start, nothing was run:\n{lines}", file=sys.stderr)
         sys.exit(1)
 
 
@@ -271,3 +272,97 @@ def _check_prior_config():
     if errors:
         print(format_errors(errors, "config/config.yaml and any --configfile/--config"), file=sys.stderr)
         sys.exit(1)
+
+
+# --- cpg (rules/cpg.smk) ----------------------------------------------------------------------------------------------
+
+
+def cpg_goals(wildcards):
+    return f"results/baseline/{wildcards.suite}/seed{wildcards.seed}/baseline_acc.json"
+
+
+def cpg_previous_model(wildcards):
+    """Task k-1's final network (none for the first task)."""
+    task = int(wildcards.task)
+    if task == 0:
+        return {}
+    run = CPG_RUN.format(method=wildcards.method, suite=wildcards.suite, seed=wildcards.seed)
+    return {"previous": f"{run}/task{task - 1}/model.pt"}
+
+
+def cpg_finetune_start(wildcards):
+    """Attempt 0 starts from the previous task's network, attempt a > 0 from its grow step."""
+    if int(wildcards.attempt) > 0:
+        return {"start": f"{CPG_ATTEMPT.format(**dict(wildcards.items()))}/start.pt"}
+    previous = cpg_previous_model(wildcards)
+    return {"start": previous["previous"]} if previous else {}
+
+
+def cpg_grow_status(wildcards):
+    """The status of the attempt before this grow step (it must say `grow`)."""
+    previous = dict(wildcards.items(), attempt=int(wildcards.attempt) - 1)
+    return f"{CPG_ATTEMPT.format(**previous)}/status.json"
+
+
+def cpg_finetuned(wildcards):
+    """The last finetune attempt of a task: follow the attempts while their status says `grow`."""
+    attempt = 0
+    while True:
+        out = checkpoints.cpg_finetune.get(**dict(wildcards.items(), attempt=attempt)).output
+        if json.loads(Path(out.status).read_text())["status"] != "grow":
+            return {"model": out.model, "status": out.status}
+        attempt += 1
+
+
+def cpg_flags(*names):
+    """`--<name> <input.name>` for each of ``names`` present among the inputs."""
+    return lambda wildcards, input: " ".join(cpg_flag(n)(wildcards, input) for n in names)
+
+
+def cpg_flag(name):
+    """`--<name> <input.name>` when that input is present (optional, or decided by a checkpoint), else nothing."""
+    return lambda wildcards, input: f"--{name} {input[name]}" if name in input.keys() else ""
+
+
+def cpg_task_evals(wildcards):
+    return expand(f"{CPG_TASK}/eval.json", method=wildcards.method, suite=wildcards.suite, seed=wildcards.seed,
+                  task=range(num_tasks(wildcards.suite)))
+
+
+def cpg_compared(wildcards, name):
+    """`name` (accuracy.csv, capacity.csv) of CPG and, when enabled, PackNet, for every seed."""
+    methods = ["cpg"] + (["packnet"] if "packnet" in config["methods"] else [])
+    return expand(f"results/{{m}}/{{suite}}/seed{{seed}}/{name}", m=methods, suite=wildcards.suite, seed=config["seeds"])
+
+
+def cpg_results(method):
+    return expand([f"{CPG_RUN}/summary.json", f"{CPG_RUN}/capacity.csv"], method=method, suite=config["suite"],
+                  seed=config["seeds"])
+
+
+# --- subspace (rules/subspace.smk) ------------------------------------------------------------------------------------
+
+
+def subspace_suite():
+    """The one-task suite (all `num_classes` classes, a validation split) the subspace experiments run on."""
+    s = config["subspace"]
+    return {"dataset": s["dataset"], "grouping": "classes", "tasks": 1, "classes_per_task": s["num_classes"],
+            "class_order_seed": None, "val_fraction": s["val_fraction"], "train_per_class": s["train_per_class"]}
+
+
+def subspace_models():
+    s = config["subspace"]
+    members = [f"standard{k}" for k in range(s["standard_members"])]
+    simplexes = [f"simplex{n}{suffix}" for n in s["simplex_vertices"]
+                 for suffix in ([""] + (["_layerwise"] if s["simplex_layerwise"] else []))]
+    return members + list(s["lines"]) + simplexes
+
+
+def subspace_model_files(wildcards):
+    return expand("results/subspace/{dataset}/seed{seed}/models/{model}.pt", dataset=wildcards.dataset,
+                  seed=wildcards.seed, model=subspace_models())
+
+
+def subspace_tables(name):
+    return lambda wc: expand("results/subspace/{dataset}/seed{seed}/{name}", dataset=wc.dataset,
+                             seed=config["subspace"]["seeds"], name=name)

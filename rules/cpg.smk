@@ -7,61 +7,8 @@
 
 CPG_METHODS = ["cpg", "packnet"]
 CPG_RUN = "results/{method}/{suite}/seed{seed}"
-CPG_TASK = CPG_RUN + "/task{task}"
-CPG_ATTEMPT = CPG_TASK + "/attempt{attempt}"
-
-
-def cpg_goals(wildcards):
-    return f"results/baseline/{wildcards.suite}/seed{wildcards.seed}/baseline_acc.json"
-
-
-def cpg_previous_model(wildcards):
-    """Task k-1's final network (none for the first task)."""
-    task = int(wildcards.task)
-    if task == 0:
-        return {}
-    run = CPG_RUN.format(method=wildcards.method, suite=wildcards.suite, seed=wildcards.seed)
-    return {"previous": f"{run}/task{task - 1}/model.pt"}
-
-
-def cpg_finetune_start(wildcards):
-    """Attempt 0 starts from the previous task's network, attempt a > 0 from its grow step."""
-    if int(wildcards.attempt) > 0:
-        return {"start": CPG_ATTEMPT.format(**dict(wildcards.items())) + "/start.pt"}
-    previous = cpg_previous_model(wildcards)
-    return {"start": previous["previous"]} if previous else {}
-
-
-def cpg_grow_status(wildcards):
-    """The status of the attempt before this grow step (it must say `grow`)."""
-    previous = dict(wildcards.items(), attempt=int(wildcards.attempt) - 1)
-    return CPG_ATTEMPT.format(**previous) + "/status.json"
-
-
-def cpg_finetuned(wildcards):
-    """The last finetune attempt of a task: follow the attempts while their status says `grow`."""
-    attempt = 0
-    while True:
-        out = checkpoints.cpg_finetune.get(**dict(wildcards.items(), attempt=attempt)).output
-        if json.loads(Path(out.status).read_text())["status"] != "grow":
-            return {"model": out.model, "status": out.status}
-        attempt += 1
-
-
-def cpg_flag(name):
-    """`--<name> <input.name>` when that input is present (optional, or decided by a checkpoint), else nothing."""
-    return lambda wildcards, input: f"--{name} {input[name]}" if name in input.keys() else ""
-
-
-def cpg_task_evals(wildcards):
-    return expand(CPG_TASK + "/eval.json", method=wildcards.method, suite=wildcards.suite, seed=wildcards.seed,
-                  task=range(num_tasks(wildcards.suite)))
-
-
-def cpg_compared(wildcards, name):
-    """`name` (accuracy.csv, capacity.csv) of CPG and, when enabled, PackNet, for every seed."""
-    methods = ["cpg"] + (["packnet"] if "packnet" in config["methods"] else [])
-    return expand("results/{m}/{suite}/seed{seed}/" + name, m=methods, suite=wildcards.suite, seed=config["seeds"])
+CPG_TASK = f"{CPG_RUN}/task{{task}}"
+CPG_ATTEMPT = f"{CPG_TASK}/attempt{{attempt}}"
 
 
 checkpoint cpg_finetune:
@@ -70,10 +17,10 @@ checkpoint cpg_finetune:
         data=suite_manifest,
         goals=cpg_goals,
     output:
-        model=CPG_ATTEMPT + "/finetune.pt",
-        checksum=CPG_ATTEMPT + "/finetune.pt.sha256",
-        status=CPG_ATTEMPT + "/status.json",
-        history=CPG_ATTEMPT + "/history.csv",
+        model=f"{CPG_ATTEMPT}/finetune.pt",
+        checksum=f"{CPG_ATTEMPT}/finetune.pt.sha256",
+        status=f"{CPG_ATTEMPT}/status.json",
+        history=f"{CPG_ATTEMPT}/history.csv",
     params:
         method=lambda wc: as_json(config[wc.method]),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
@@ -102,8 +49,8 @@ rule cpg_grow:
         data=suite_manifest,
         status=cpg_grow_status,
     output:
-        start=CPG_ATTEMPT + "/start.pt",
-        checksum=CPG_ATTEMPT + "/start.pt.sha256",
+        start=f"{CPG_ATTEMPT}/start.pt",
+        checksum=f"{CPG_ATTEMPT}/start.pt.sha256",
     params:
         method=lambda wc: as_json(config[wc.method]),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
@@ -131,15 +78,15 @@ rule cpg_prune:
         data=suite_manifest,
         goals=cpg_goals,
     output:
-        record=CPG_TASK + "/prune/record.json",
-        history=CPG_TASK + "/prune/history.csv",
-        levels=temp(CPG_TASK + "/prune/levels.pt"),
-        checksum=temp(CPG_TASK + "/prune/levels.pt.sha256"),
+        record=f"{CPG_TASK}/prune/record.json",
+        history=f"{CPG_TASK}/prune/history.csv",
+        levels=temp(f"{CPG_TASK}/prune/levels.pt"),
+        checksum=temp(f"{CPG_TASK}/prune/levels.pt.sha256"),
     params:
         method=lambda wc: as_json(config[wc.method]),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
         compute=as_json(config["compute"]),
-        finetuned=lambda wc, input: cpg_flag("model")(wc, input) + " " + cpg_flag("status")(wc, input),
+        finetuned=cpg_flags("model", "status"),
     wildcard_constraints:
         method="|".join(CPG_METHODS),
     log:
@@ -158,13 +105,13 @@ rule cpg_prune:
 
 rule cpg_choose:
     input:
-        record=CPG_TASK + "/prune/record.json",
-        levels=CPG_TASK + "/prune/levels.pt",
-        checksum=CPG_TASK + "/prune/levels.pt.sha256",
+        record=f"{CPG_TASK}/prune/record.json",
+        levels=f"{CPG_TASK}/prune/levels.pt",
+        checksum=f"{CPG_TASK}/prune/levels.pt.sha256",
     output:
-        model=CPG_TASK + "/chosen.pt",
-        checksum=CPG_TASK + "/chosen.pt.sha256",
-        choice=CPG_TASK + "/choice.json",
+        model=f"{CPG_TASK}/chosen.pt",
+        checksum=f"{CPG_TASK}/chosen.pt.sha256",
+        choice=f"{CPG_TASK}/choice.json",
     params:
         method=lambda wc: as_json(config[wc.method]),
     wildcard_constraints:
@@ -185,13 +132,13 @@ rule cpg_choose:
 rule cpg_retrain:
     input:
         data=suite_manifest,
-        chosen=CPG_TASK + "/chosen.pt",
+        chosen=f"{CPG_TASK}/chosen.pt",
     output:
-        model=CPG_TASK + "/model.pt",
-        checksum=CPG_TASK + "/model.pt.sha256",
-        eval=CPG_TASK + "/eval.json",
-        logits=CPG_TASK + "/test_logits.pt",
-        history=CPG_TASK + "/retrain_history.csv",
+        model=f"{CPG_TASK}/model.pt",
+        checksum=f"{CPG_TASK}/model.pt.sha256",
+        eval=f"{CPG_TASK}/eval.json",
+        logits=f"{CPG_TASK}/test_logits.pt",
+        history=f"{CPG_TASK}/retrain_history.csv",
     params:
         method=lambda wc: as_json(config[wc.method]),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
@@ -216,9 +163,9 @@ rule cpg_collect:
         evals=cpg_task_evals,
         goals=cpg_goals,
     output:
-        accuracy=CPG_RUN + "/accuracy.csv",
-        summary=CPG_RUN + "/summary.json",
-        capacity=CPG_RUN + "/capacity.csv",
+        accuracy=f"{CPG_RUN}/accuracy.csv",
+        summary=f"{CPG_RUN}/summary.json",
+        capacity=f"{CPG_RUN}/capacity.csv",
     wildcard_constraints:
         method="|".join(CPG_METHODS),
     log:
@@ -240,11 +187,11 @@ rule cpg_accuracy_figure:
         baseline=baseline_accuracy_tables,
     output:
         png=report(
-            FIGURES + "cpg/{suite}_per_task_accuracy.png",
+            f"{FIGURES}cpg/{{suite}}_per_task_accuracy.png",
             caption="../report/cpg_per_task_accuracy.rst",
             category="CPG",
         ),
-        pdf=FIGURES + "cpg/{suite}_per_task_accuracy.pdf",
+        pdf=f"{FIGURES}cpg/{{suite}}_per_task_accuracy.pdf",
     log:
         "logs/cpg_accuracy_figure/{suite}.log",
     benchmark:
@@ -263,11 +210,11 @@ rule cpg_capacity_figure:
         lambda wc: cpg_compared(wc, "capacity.csv"),
     output:
         png=report(
-            FIGURES + "cpg/{suite}_capacity.png",
+            f"{FIGURES}cpg/{{suite}}_capacity.png",
             caption="../report/cpg_capacity.rst",
             category="CPG",
         ),
-        pdf=FIGURES + "cpg/{suite}_capacity.pdf",
+        pdf=f"{FIGURES}cpg/{{suite}}_capacity.pdf",
     log:
         "logs/cpg_capacity_figure/{suite}.log",
     benchmark:
@@ -281,12 +228,7 @@ rule cpg_capacity_figure:
         "--out {output.png} --log {log}"
 
 
-def cpg_results(method):
-    return expand([CPG_RUN + "/summary.json", CPG_RUN + "/capacity.csv"], method=method, suite=config["suite"],
-                  seed=config["seeds"])
-
-
 # The figures compare CPG with PackNet (when enabled) and the baseline; they belong to CPG's targets.
 METHOD_TARGETS["cpg"] = lambda: cpg_results("cpg") + expand(
-    [FIGURES + "cpg/{suite}_per_task_accuracy.png", FIGURES + "cpg/{suite}_capacity.png"], suite=config["suite"])
+    [f"{FIGURES}cpg/{{suite}}_per_task_accuracy.png", f"{FIGURES}cpg/{{suite}}_capacity.png"], suite=config["suite"])
 METHOD_TARGETS["packnet"] = lambda: cpg_results("packnet")

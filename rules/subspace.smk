@@ -2,31 +2,6 @@
 # curve, simplexes), then one evaluation per seed and two figures over seeds.
 
 
-def subspace_suite():
-    """The one-task suite (all `num_classes` classes, a validation split) the subspace experiments run on."""
-    s = config["subspace"]
-    return {"dataset": s["dataset"], "grouping": "classes", "tasks": 1, "classes_per_task": s["num_classes"],
-            "class_order_seed": None, "val_fraction": s["val_fraction"], "train_per_class": s["train_per_class"]}
-
-
-def subspace_models():
-    s = config["subspace"]
-    members = [f"standard{k}" for k in range(s["standard_members"])]
-    simplexes = [f"simplex{n}{suffix}" for n in s["simplex_vertices"]
-                 for suffix in ([""] + (["_layerwise"] if s["simplex_layerwise"] else []))]
-    return members + list(s["lines"]) + simplexes
-
-
-def subspace_model_files(wildcards):
-    return expand("results/subspace/{dataset}/seed{seed}/models/{model}.pt", dataset=wildcards.dataset,
-                  seed=wildcards.seed, model=subspace_models())
-
-
-def subspace_tables(name):
-    return lambda wc: expand("results/subspace/{dataset}/seed{seed}/{name}", dataset=wc.dataset,
-                             seed=config["subspace"]["seeds"], name=name)
-
-
 rule subspace_train:
     input:
         data=lambda wc: data_manifest(wc.dataset),

@@ -13,6 +13,7 @@ import torch
 import yaml
 
 from tests.conftest import REPO, make_tasks, snakemake
+from workflow.io import torch_load
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.choose import CAPPED, GROW, OK, choose_sparsity, finetune_status
 from workflow.methods.cpg.hooks import PatienceFromBaseline
@@ -237,6 +238,9 @@ def test_snakemake_cpg_and_packnet(workdir):
         r = acc.pivot(index="after_task", columns="task", values="accuracy")
         for j in range(n):
             assert r[j].iloc[j:].nunique() == 1  # exact no-forgetting
+        last = torch_load(run / f"task{n - 1}/test_logits.pt")
+        for j in range(n - 1):  # the logits saved when task j finished, bit for bit
+            assert torch.equal(torch_load(run / f"task{j}/test_logits.pt")[j], last[j])
         assert json.loads((run / "summary.json").read_text())
         cap = pd.read_csv(run / "capacity.csv")
         assert {"owned", "picked", "free", "multiplier"} <= set(cap.columns) and len(cap) == n

@@ -79,7 +79,7 @@ def test_dvc_push_clone_pull_touch_plans_nothing(runs, tmp_path):
     git(producer, "init", "-q")
     git(producer, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "init")
     dvc(producer, "remote", "add", "-d", "-f", "local", str(tmp_path / "remote"))
-    dvc(producer, "commit", "-f", "data", *methods)
+    dvc(producer, "commit", "-f", "data", *methods, "figures")
     dvc(producer, "push")
     git(producer, "add", "-A")
     git(producer, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "results")
@@ -87,8 +87,8 @@ def test_dvc_push_clone_pull_touch_plans_nothing(runs, tmp_path):
     consumer = tmp_path / "consumer"
     git(tmp_path, "clone", "-q", str(producer), str(consumer))
     assert not (consumer / "results").exists()
-    dvc(consumer, "pull", "data", *methods)
-    folders = ["resources/data", *[f"results/{m}" for m in methods]]
+    dvc(consumer, "pull")
+    folders = ["resources/data", *[f"results/{m}" for m in methods], "results/figures", "metrics"]
     assert file_hashes(consumer, folders) == file_hashes(producer, folders)
     snakemake(consumer, "--touch", "--cores", "1", "--configfile", "config/test.yaml")
     proc = snakemake(consumer, "-n", "--cores", "1", "--configfile", "config/test.yaml")
