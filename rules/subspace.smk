@@ -56,7 +56,7 @@ rule subspace_alpha_figure:
         png=report(
             "results/figures/subspace/{dataset}_alpha.png",
             caption="../report/subspace_alpha.rst",
-            category="Subspace",
+            category="Subspaces",
         ),
         pdf="results/figures/subspace/{dataset}_alpha.pdf",
     log:
@@ -80,7 +80,7 @@ rule subspace_simplex_figure:
         png=report(
             "results/figures/subspace/{dataset}_simplex.png",
             caption="../report/subspace_simplex.rst",
-            category="Subspace",
+            category="Subspaces",
         ),
         pdf="results/figures/subspace/{dataset}_simplex.pdf",
     log:
@@ -97,7 +97,7 @@ rule subspace_simplex_figure:
 
 
 METHOD_TARGETS["subspace"] = lambda: expand(
-    "results/subspace/{dataset}/seed{seed}/summary.json", dataset=config["subspace"]["dataset"],
-    seed=config["subspace"]["seeds"]) + expand(
+    "results/subspace/{dataset}/seed{seed}/{table}", dataset=config["subspace"]["dataset"],
+    seed=config["subspace"]["seeds"], table=["summary.json", "alpha_curve.csv", "simplex.csv"]) + expand(
     ["results/figures/subspace/{dataset}_alpha.png", "results/figures/subspace/{dataset}_simplex.png"],
     dataset=config["subspace"]["dataset"])

@@ -111,8 +111,39 @@ def test_batchnorm_recompute_changes_stats_and_restores_interior_accuracy():
     assert len(curve) == 11 and list(curve.columns) == ["model", "alpha", "accuracy", "ensemble_accuracy", "ece"]
 
 
+def test_same_seed_gives_identical_alpha_curve():
+    task = make_tasks(1, 3, per_class=20, seed=2)[0]
+    task.test = task.val
+    params = {"model": "mlp", "width": 0.25, "beta": 1.0, "label_noise": 0.2,
+              "train": {"epochs": 2, "batch_size": 16, "optimizer": "sgd", "lr": 0.05}}
+    curves = []
+    for _ in range(2):
+        net, spec, _ = train_model(task, "line_layerwise", params, seed=3)
+        curves.append(alpha_curve(net, spec, task, np.linspace(0, 1, 11)))
+    pd.testing.assert_frame_equal(curves[0], curves[1])
+
+
+def test_training_hook_parks_the_model_at_the_midpoint():
+    task = make_tasks(1, 3, per_class=10, seed=0)[0]
+    params = {"model": "mlp", "width": 0.25, "beta": 1.0, "train": {"epochs": 1, "batch_size": 8, "lr": 0.05}}
+    net, _, _ = train_model(task, "simplex3_layerwise", params, seed=0)
+    for m in net.modules():
+        if hasattr(m, "coeffs"):  # validation and the saved model see the centroid, not the last sampled point
+            torch.testing.assert_close(m.coeffs, torch.full((3,), 1 / 3))
+
+
+def test_standard_network_uses_one_anchor_and_the_same_initialisation():
+    torch.manual_seed(0)
+    std = build_model(parse_model("standard"), model="small_cnn", in_shape=(1, 8, 8), num_classes=4, width=0.25)
+    conv = next(m for m in std.modules() if isinstance(m, SubspaceConv2d))
+    assert conv.n_anchors == 1 and len(conv.extra_weight) == 0
+    assert abs(conv.weight.std().item() - (2 / conv.weight[0].numel()) ** 0.5) < 0.1  # Kaiming normal, fan_in
+
+
 def test_snakemake_test_config(workdir):
-    snakemake(workdir, "--cores", "2", "--configfile", "config/test.yaml", "--config", "methods=[subspace]")
+    targets = [f"results/subspace/digits/seed0/{name}" for name in ("alpha_curve.csv", "simplex.csv", "summary.json")]
+    targets += [f"results/figures/subspace/digits_{fig}.png" for fig in ("alpha", "simplex")]
+    snakemake(workdir, *targets, "--cores", "2", "--configfile", "config/test.yaml")
     seed = workdir / "results/subspace/digits/seed0"
     curve = pd.read_csv(seed / "alpha_curve.csv")
     assert list(curve.columns) == ["model", "alpha", "accuracy", "ensemble_accuracy", "ece"]
@@ -125,3 +156,5 @@ def test_snakemake_test_config(workdir):
     for fig in ("digits_alpha", "digits_simplex"):
         assert (workdir / f"results/figures/subspace/{fig}.png").stat().st_size > 0
         assert (workdir / f"results/figures/subspace/{fig}.pdf").exists()
+    again = snakemake(workdir, *targets, "-n", "--cores", "1", "--configfile", "config/test.yaml")
+    assert "Nothing to be done" in again.stdout + again.stderr

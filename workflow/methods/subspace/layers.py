@@ -5,6 +5,8 @@ A point of the subspace is a coefficient vector c (one entry per anchor); every 
 - line:    c(a) = (1-a, a)                            -> w(a) = (1-a) w0 + a w1
 - curve:   c(a) = ((1-a)^2, a^2, 2a(1-a))             -> quadratic Bezier, w2 is the control point (off the curve)
 - simplex: c(t) = t, t on the (n-1)-simplex           -> w(t) = sum_i t_i w_i
+- standard: c = (1,)                                  -> one anchor: standard training with the same layers and
+                                                         initialisation as the subspaces (a fair baseline)
 
 Anchor 0 is the layer's own ``weight``/``bias``; the others live in ``extra_*`` parameter lists. Conv/linear
 anchors are initialised independently (Kaiming normal, fan_in, ReLU); BatchNorm anchors all start at gamma=1,
@@ -22,10 +24,12 @@ from torch import nn
 from ...errors import UserError
 from ...models.registry import Layers
 
-KINDS = ("line", "curve", "simplex")
+KINDS = ("standard", "line", "curve", "simplex")
 
 
 def num_anchors(kind: str, vertices: int = 2) -> int:
+    if kind == "standard":
+        return 1
     if kind == "line":
         return 2
     if kind == "curve":
@@ -39,6 +43,8 @@ def coefficients(kind: str, point) -> torch.Tensor:
     """Mixture coefficients of the anchors at ``point`` (alpha for line/curve, a simplex vector otherwise)."""
     if kind == "simplex":
         return torch.as_tensor(point, dtype=torch.float32)
+    if kind == "standard":
+        return torch.ones(1)
     a = float(point)
     if kind == "line":
         return torch.tensor([1 - a, a])

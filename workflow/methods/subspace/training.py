@@ -47,8 +47,9 @@ def parse_model(name: str) -> ModelSpec:
 
 
 def build_model(spec: ModelSpec, *, model: str, in_shape, num_classes: int, width: float):
-    layers = None if spec.kind == "standard" else subspace_layers(spec.kind, spec.vertices)
-    return build_classifier(model, in_shape, num_classes, width, layers=layers)
+    """The registry's ``model`` with subspace layers; a standard network gets the same layers with one anchor, so
+    it shares the subspaces' initialisation (Kaiming normal) and differs only in what is trained."""
+    return build_classifier(model, in_shape, num_classes, width, layers=subspace_layers(spec.kind, spec.vertices))
 
 
 class SubspaceSampling(Hook):
@@ -73,8 +74,10 @@ class SubspaceSampling(Hook):
         i, j = sorted(torch.randperm(self.spec.anchors, generator=self.generator)[:2].tolist())
         return self.beta * cos_squared(trainer.model, i, j)
 
-    def on_epoch_end(self, trainer, record):
-        set_point(trainer.model, self.spec.kind, self.spec.centre)  # validation runs at the midpoint
+    def after_step(self, trainer):
+        # Park the model at the midpoint after every step: the next batch samples a new point anyway, and the
+        # validation after the epoch's last step (and the saved model) then see alpha = 0.5 / the centroid.
+        set_point(trainer.model, self.spec.kind, self.spec.centre)
 
     def state_dict(self):
         return {"generator": self.generator.get_state()}
