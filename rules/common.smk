@@ -8,7 +8,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from workflow.config import config_errors, format_errors, load_schema
+from workflow.config import coerce_command_line_values, config_errors, format_errors, load_schema
 
 PYTHON = shlex.quote(sys.executable)  # kept for older rules; prefer plain `python` in shell commands
 # Jobs run `python` from the environment that runs Snakemake (the project's .venv), also inside cluster jobs.
@@ -17,7 +17,9 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 
 
 def _check_config():
-    errors = config_errors(config, load_schema(SCHEMA))
+    schema = load_schema(SCHEMA)
+    coerce_command_line_values(config, schema)
+    errors = config_errors(config, schema)
     if not errors and config["suite"] not in config["suites"]:
         errors.append(f"config key 'suite': '{config['suite']}' is not a key of 'suites' "
                       f"(defined: {', '.join(config['suites'])})")

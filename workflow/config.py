@@ -13,6 +13,33 @@ def load_schema(path) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
+_YAML_TYPES = {"integer": int, "number": (int, float), "boolean": bool}
+
+
+def coerce_command_line_values(config: dict, schema: dict) -> None:
+    """Turn strings where the schema wants a number or a boolean into that type, in place.
+
+    Snakemake parses list values of ``--config`` (``seeds=[0,1,2]``) with YAML's BaseLoader, which keeps every
+    item a string; a user who typed numbers should not be told to write numbers."""
+    validator = jsonschema.Draft202012Validator(schema)
+    for err in validator.iter_errors(config):
+        wanted = err.validator_value if err.validator == "type" else None
+        wanted = [wanted] if isinstance(wanted, str) else (wanted or [])
+        if not err.absolute_path or not isinstance(err.instance, str) or not any(t in _YAML_TYPES for t in wanted):
+            continue
+        try:
+            value = yaml.safe_load(err.instance)
+        except yaml.YAMLError:
+            continue
+        if any(isinstance(value, _YAML_TYPES[t]) and not (t != "boolean" and isinstance(value, bool))
+               for t in wanted if t in _YAML_TYPES):
+            *parents, last = err.absolute_path
+            holder = config
+            for key in parents:
+                holder = holder[key]
+            holder[last] = value
+
+
 def config_errors(config: dict, schema: dict) -> list[str]:
     """Return one readable line per problem: the dotted key, what is wrong, what is allowed."""
     validator = jsonschema.Draft202012Validator(schema)
