@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow.cli import Progress, log, parser, run
-from workflow.io import torch_save, write_csv, write_json
+from workflow.cli import Progress, add_run_arguments, log, parser, run
+from workflow.io import remove_checkpoint, torch_save, write_csv, write_json
 from workflow.methods import baseline
 from workflow.methods.common import load_suite
 from workflow.training import resolve_device
@@ -23,17 +23,13 @@ def main(args):
     torch_save(args.out / "model.pt", {"state_dict": net.state_dict(), "config": args.params, "task": args.task})
     write_csv(args.out / "history.csv", pd.DataFrame(history))
     write_json(args.out / "result.json", result)
-    for f in (resume, resume.with_name(resume.name + ".sha256")):
-        f.unlink(missing_ok=True)
+    remove_checkpoint(resume)
     log.info("task %d: val %.4f test %.4f", args.task, result["val"]["accuracy"], result["test"]["accuracy"])
 
 
 if __name__ == "__main__":
     p = parser(__doc__)
-    p.add_argument("--data", type=Path, required=True, help="dataset folder (arrays.npz + manifest.json)")
-    p.add_argument("--suite", type=json.loads, required=True, help="suite spec as JSON")
-    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
+    add_run_arguments(p)
     p.add_argument("--task", type=int, required=True)
-    p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", type=Path, required=True)
     run(main, p)

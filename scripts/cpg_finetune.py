@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow.cli import Progress, log, parser, run
-from workflow.io import read_json, torch_load, torch_save, write_csv, write_json
+from workflow.cli import Progress, add_run_arguments, log, parser, run
+from workflow.io import read_json, remove_checkpoint, torch_load, torch_save, write_csv, write_json
 from workflow.methods.common import load_suite
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.params import check_params, read_goal
@@ -27,22 +27,18 @@ def main(args):
     torch_save(args.out / "finetune.pt", {"network": net.to_state()})
     write_csv(args.out / "history.csv", pd.DataFrame(history))
     write_json(args.out / "status.json", status)
-    for f in (resume, resume.with_name(resume.name + ".sha256")):
-        f.unlink(missing_ok=True)
+    remove_checkpoint(resume)
     log.info("task %d attempt %d: %s (val %.4f, goal %.4f, multiplier %.3g)", args.task, args.attempt,
              status["status"], status["val_accuracy"], goal, status["multiplier"])
 
 
 if __name__ == "__main__":
     p = parser(__doc__)
+    add_run_arguments(p)
     p.add_argument("--method", required=True, help="config section: cpg or packnet")
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--suite", type=json.loads, required=True)
-    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
     p.add_argument("--goals", type=Path, required=True, help="the baseline's baseline_acc.json")
     p.add_argument("--task", type=int, required=True)
     p.add_argument("--attempt", type=int, required=True)
-    p.add_argument("--seed", type=int, required=True)
     p.add_argument("--start", type=Path, default=None, help="network to start from (previous task or grow step)")
     p.add_argument("--out", type=Path, required=True, help="the attempt's folder")
     run(main, p)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow.cli import Progress, parser, run
-from workflow.io import read_json, torch_load, torch_save, write_csv, write_json
+from workflow.cli import Progress, add_run_arguments, parser, run
+from workflow.io import read_json, remove_checkpoint, torch_load, torch_save, write_csv, write_json
 from workflow.methods.common import load_suite
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.params import check_params, read_goal
@@ -28,19 +28,15 @@ def main(args):
     torch_save(args.levels, {"levels": levels})
     write_csv(args.history, pd.DataFrame(history))
     write_json(args.record, {"task": args.task, "goal": goal, "status": status["status"], "records": records})
-    for f in (resume, resume.with_name(resume.name + ".sha256")):
-        f.unlink(missing_ok=True)
+    remove_checkpoint(resume)
 
 
 if __name__ == "__main__":
     p = parser(__doc__)
+    add_run_arguments(p)
     p.add_argument("--method", required=True, help="config section: cpg or packnet")
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--suite", type=json.loads, required=True)
-    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
     p.add_argument("--goals", type=Path, required=True)
     p.add_argument("--task", type=int, required=True)
-    p.add_argument("--seed", type=int, required=True)
     p.add_argument("--model", type=Path, required=True, help="the finetuned network (last attempt)")
     p.add_argument("--status", type=Path, required=True, help="that attempt's status.json")
     p.add_argument("--record", type=Path, required=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from workflow.cli import Progress, log, parser, run
-from workflow.io import torch_load, torch_save, write_csv, write_json
+from workflow.cli import Progress, add_run_arguments, log, parser, run
+from workflow.io import remove_checkpoint, torch_load, torch_save, write_csv, write_json
 from workflow.methods.common import load_suite
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.params import check_params
@@ -31,19 +31,15 @@ def main(args):
     write_json(args.out / "eval.json", {"after_task": args.task, "accuracy": rows, "retrain": info,
                                         "sparsity": chosen["sparsity"],
                                         "capacity": stages.capacity(net, args.task)})
-    for f in (resume, resume.with_name(resume.name + ".sha256")):
-        f.unlink(missing_ok=True)
+    remove_checkpoint(resume)
     log.info("after task %d: %s", args.task, [round(r["accuracy"], 4) for r in rows])
 
 
 if __name__ == "__main__":
     p = parser(__doc__)
+    add_run_arguments(p)
     p.add_argument("--method", required=True, help="config section: cpg or packnet")
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--suite", type=json.loads, required=True)
-    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
     p.add_argument("--task", type=int, required=True)
-    p.add_argument("--seed", type=int, required=True)
     p.add_argument("--chosen", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True, help="the task's folder")
     run(main, p)

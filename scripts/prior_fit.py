@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from workflow.cli import Progress, log, parser, run
-from workflow.io import torch_load, write_csv
+from workflow.io import remove_checkpoint, torch_load, write_csv
 from workflow.methods.common import load_suite
 from workflow.methods.prior import files, stages
 from workflow.methods.prior.networks import build_network
@@ -29,8 +29,7 @@ def main(args):
     files.save_prior(args.out / "prior", backbone=net.backbone, model_state=pretrained_backbone,
                      network=saved["network"], stats=stats, extra={"swag": summary})
     write_csv(args.out / "swag_history.csv", pd.DataFrame(history))
-    for f in (resume, resume.with_name(resume.name + ".sha256")):
-        f.unlink(missing_ok=True)
+    remove_checkpoint(resume)
     log.info("prior fitted: %s", summary)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from workflow.cli import Progress, log, parser, run
-from workflow.io import torch_save, write_csv, write_json
+from workflow.io import remove_checkpoint, torch_save, write_csv, write_json
 from workflow.methods.common import load_suite
 from workflow.methods.prior import stages
 from workflow.training import resolve_device
@@ -22,8 +22,7 @@ def main(args):
                                             "classes": task.classes})
     write_csv(args.out / "pretrain_history.csv", pd.DataFrame(history))
     write_json(args.out / "pretrain.json", {**result, "task": task.index, "classes": task.classes})
-    for f in (resume, resume.with_name(resume.name + ".sha256")):
-        f.unlink(missing_ok=True)
+    remove_checkpoint(resume)
     log.info("source task %s: val %.4f test %.4f", task.name, result["val"]["accuracy"], result["test"]["accuracy"])
 
 

@@ -1,9 +1,8 @@
 """Rule `prior_transfer`: every arm x inference (lambda chosen on validation) for one seed and one N per class."""
 
-import json
 from pathlib import Path
 
-from workflow.cli import Progress, log, parser, run
+from workflow.cli import Progress, add_run_arguments, log, parser, run
 from workflow.io import write_csv
 from workflow.methods.common import load_suite
 from workflow.methods.prior import transfer
@@ -25,11 +24,8 @@ def main(args):
 
 if __name__ == "__main__":
     p = parser(__doc__)
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--suite", type=json.loads, required=True, help="target suite spec as JSON")
-    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
+    add_run_arguments(p)
     p.add_argument("--prior", type=Path, required=True, help="prefix of the prior files (<prefix>_mean.pt, ...)")
-    p.add_argument("--seed", type=int, required=True)
     p.add_argument("--n", type=int, required=True, help="training examples per class")
     p.add_argument("--out", type=Path, required=True, help="runs.csv")
     run(main, p)

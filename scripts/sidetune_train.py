@@ -1,13 +1,12 @@
 """Rules `sidetune_train` / `sidetune_baseline_train`: one lifelong method on the task suite, tasks in order;
 R after every task, summary, trained network (and side-tuning's learned alphas)."""
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from workflow.cli import Progress, log, parser, run
-from workflow.io import torch_save, write_csv, write_json
+from workflow.cli import Progress, add_run_arguments, log, parser, run
+from workflow.io import remove_checkpoint, torch_save, write_csv, write_json
 from workflow.methods import sidetune
 from workflow.methods.common import load_suite, write_continual_results
 from workflow.methods.sidetune.artifacts import load_base, load_features, load_side
@@ -47,21 +46,17 @@ def main(args):
     summary = write_continual_results(args.out, r, extra_summary=extra)
     if args.method == "sidetune":
         write_csv(args.out / "alphas.csv", pd.DataFrame({"task": range(len(tasks)), "alpha": info["alphas"]}))
-    for f in (resume, resume.with_name(resume.name + ".sha256")):
-        f.unlink(missing_ok=True)
+    remove_checkpoint(resume)
     log.info("%s: average accuracy %.4f, forgetting %.4f", args.method, summary["average_accuracy"],
              summary["forgetting"])
 
 
 if __name__ == "__main__":
     p = parser(__doc__)
+    add_run_arguments(p)
     p.add_argument("--method", required=True, choices=sidetune.LIFELONG_METHODS)
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--suite", type=json.loads, required=True)
     p.add_argument("--base", type=Path, default=None, help="pretrained base (all but independent)")
     p.add_argument("--side", type=Path, default=None, help="distilled side (sidetune, pnn)")
     p.add_argument("--features", type=Path, default=None, help="cached base features (sidetune, features)")
-    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
-    p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", type=Path, required=True)
     run(main, p)

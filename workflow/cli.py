@@ -22,6 +22,16 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def add_run_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The arguments of every training script: which data, which tasks, which device, which seed."""
+    p.add_argument("--data", type=Path, required=True, help="dataset folder (arrays.npz + manifest.json)")
+    p.add_argument("--suite", type=json.loads, required=True, help="task suite spec as JSON")
+    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1},
+                   help='JSON {"device": auto|cpu|cuda, "threads": N}')
+    p.add_argument("--seed", type=int, required=True, help="training seed")
+    return p
+
+
 class Progress:
     """The stream tqdm writes to: the rule's log file, so parallel jobs do not garble the terminal."""
 

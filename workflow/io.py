@@ -95,6 +95,13 @@ def torch_load(path, map_location="cpu"):
         raise CorruptFile(f"cannot read {path} ({exc}). Delete it and rerun snakemake to remake it.") from exc
 
 
+def remove_checkpoint(path) -> None:
+    """Delete a file written by :func:`torch_save` and its side-car (a resume point once its job has finished)."""
+    path = Path(path)
+    for f in (path, path.with_name(path.name + ".sha256")):
+        f.unlink(missing_ok=True)
+
+
 def sha256_file(path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
