@@ -66,6 +66,17 @@ class SubspaceModule:
         self.n_anchors = n
         self.register_buffer("coeffs", torch.full((n,), 1.0 / n), persistent=False)
 
+    def _init_weight_anchors(self, n: int):
+        """Conv/linear: n independently initialised weight anchors (Kaiming normal, fan_in), zero biases."""
+        self._init_subspace(n)
+        self.extra_weight = nn.ParameterList([nn.Parameter(torch.empty_like(self.weight)) for _ in range(n - 1)])
+        self.extra_bias = nn.ParameterList(
+            [nn.Parameter(torch.zeros_like(self.bias)) for _ in range(n - 1)] if self.bias is not None else [])
+        for w in self.anchor_weights():
+            nn.init.kaiming_normal_(w.data, mode="fan_in", nonlinearity="relu")
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
     def set_coefficients(self, c: torch.Tensor) -> None:
         self.coeffs.copy_(c.to(self.coeffs))
 
@@ -82,19 +93,10 @@ class SubspaceModule:
         return [self.weight, *self.extra_weight]
 
 
-def _kaiming(t: torch.Tensor) -> None:
-    nn.init.kaiming_normal_(t, mode="fan_in", nonlinearity="relu")
-
-
 class SubspaceConv2d(SubspaceModule, nn.Conv2d):
     def __init__(self, *args, anchors: int = 2, **kwargs):
         super().__init__(*args, **kwargs)
-        self._init_subspace(anchors)
-        self.extra_weight = nn.ParameterList([nn.Parameter(torch.empty_like(self.weight)) for _ in range(anchors - 1)])
-        self.extra_bias = nn.ParameterList(
-            [nn.Parameter(torch.zeros_like(self.bias)) for _ in range(anchors - 1)] if self.bias is not None else [])
-        for w in self.anchor_weights():
-            _kaiming(w.data)
+        self._init_weight_anchors(anchors)
 
     def forward(self, x):
         return self._conv_forward(x, self.mix(self.weight, self.extra_weight), self.mix(self.bias, self.extra_bias))
@@ -103,14 +105,7 @@ class SubspaceConv2d(SubspaceModule, nn.Conv2d):
 class SubspaceLinear(SubspaceModule, nn.Linear):
     def __init__(self, *args, anchors: int = 2, **kwargs):
         super().__init__(*args, **kwargs)
-        self._init_subspace(anchors)
-        self.extra_weight = nn.ParameterList([nn.Parameter(torch.empty_like(self.weight)) for _ in range(anchors - 1)])
-        self.extra_bias = nn.ParameterList(
-            [nn.Parameter(torch.zeros_like(self.bias)) for _ in range(anchors - 1)] if self.bias is not None else [])
-        for w in self.anchor_weights():
-            _kaiming(w.data)
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
+        self._init_weight_anchors(anchors)
 
     def forward(self, x):
         return F.linear(x, self.mix(self.weight, self.extra_weight), self.mix(self.bias, self.extra_bias))
