@@ -59,3 +59,19 @@ def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1200
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
                              f"{proc.stderr[-6000:]}")
     return proc
+
+
+@pytest.fixture(scope="session")
+def test_config_run(tmp_path_factory):
+    """``test_config_run(cores)``: the whole test config run once per session with that many cores, shared by the
+    end-to-end tests and the SLURM test (which compares its cluster run with the local one)."""
+    made: dict[str, Path] = {}
+
+    def get(cores: str = "2") -> Path:
+        if cores not in made:
+            wd = copy_workflow(tmp_path_factory.mktemp(f"cores{cores}"))
+            snakemake(wd, "--cores", cores, "--configfile", "config/test.yaml")
+            made[cores] = wd
+        return made[cores]
+
+    return get

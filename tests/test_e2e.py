@@ -2,25 +2,25 @@
 byte-identical between the runs, and a rerun has nothing to do."""
 
 import filecmp
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import copy_workflow, snakemake
+from tests.conftest import snakemake
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    out = {}
-    for cores in ("1", "2"):
-        wd = copy_workflow(tmp_path_factory.mktemp(f"cores{cores}"))
-        snakemake(wd, "--cores", cores, "--configfile", "config/test.yaml")
-        out[cores] = wd
-    return out
+def runs(test_config_run):
+    return {cores: test_config_run(cores) for cores in ("1", "2")}
 
 
 def test_baseline_contract(runs):
@@ -53,14 +53,10 @@ def test_second_run_has_nothing_to_do(runs):
 
 
 def git(wd, *args):
-    import subprocess
     subprocess.run(["git", *args], cwd=wd, check=True, capture_output=True)
 
 
 def dvc(wd, *args):
-    import subprocess
-    import sys
-    from pathlib import Path
     exe = Path(sys.executable).with_name("dvc")
     proc = subprocess.run([str(exe), *args], cwd=wd, capture_output=True, text=True)
     assert proc.returncode == 0, f"dvc {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
@@ -68,7 +64,6 @@ def dvc(wd, *args):
 
 
 def file_hashes(root: Path, folders) -> dict:
-    import hashlib
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for f in folders for p in sorted((root / f).rglob("*")) if p.is_file()}
 
@@ -107,8 +102,6 @@ def test_report_is_one_html_file_with_every_figure(runs):
 
 
 def test_figures_regenerate_from_tables_alone(runs):
-    import re
-    import shutil
     wd = runs["1"]
     shutil.rmtree(wd / "results/figures")
     plan = snakemake(wd, "figures", "-n", "--cores", "1", "--configfile", "config/test.yaml").stdout

@@ -33,9 +33,8 @@ def cluster(tmp_path_factory):
     assert all(p.poll() is not None for p in slurm.procs.values())
 
 
-def test_slurm_run_equals_local_run(cluster, tmp_path):
-    local = copy_workflow(tmp_path / "local")
-    snakemake(local, "--cores", "2", "--configfile", "config/test.yaml")
+def test_slurm_run_equals_local_run(cluster, test_config_run, tmp_path):
+    local = test_config_run("2")  # the end-to-end tests' local run when they ran first
     remote = copy_workflow(tmp_path / "slurm")
     proc = snakemake(remote, *SNAKEMAKE_FLAGS, "--configfile", "config/test.yaml", timeout=1500)
     assert "slurm" in (proc.stdout + proc.stderr).lower()

@@ -9,8 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
-
 from .errors import CorruptFile, UserError
 
 
@@ -71,6 +69,8 @@ def write_csv(path, frame) -> Path:
 
 def torch_save(path, obj) -> Path:
     """Save with torch.save atomically, with a sha256 side-car so a corrupt file is detected on load."""
+    import torch  # here, not at the top: jobs that only read and write tables never pay torch's import
+
     path = Path(path)
     _atomic(path, lambda tmp: torch.save(obj, tmp))
     write_text(path.with_name(path.name + ".sha256"), sha256_file(path) + "\n")
@@ -79,6 +79,8 @@ def torch_save(path, obj) -> Path:
 
 def torch_load(path, map_location="cpu"):
     """Load a file written by :func:`torch_save`, checking its checksum first."""
+    import torch
+
     path = Path(path)
     if not path.exists():
         raise UserError(f"missing file {path}: run the rule that makes it (snakemake {path}).")

@@ -18,10 +18,13 @@ calibration error ECE = sum_b |B_b|/N * |acc(B_b) - conf(B_b)| over equal-width 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import torch
-import torch.nn.functional as F
+
+if TYPE_CHECKING:  # torch is imported where tensors are used: table-only jobs (collect, plots) start faster
+    import torch
 
 ACCURACY_COLUMNS = ["after_task", "task", "accuracy"]
 
@@ -96,10 +99,14 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def nll(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    import torch.nn.functional as F
+
     return float(F.cross_entropy(logits.float(), labels)) if len(labels) else float("nan")
 
 
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
+    import torch
+
     if not len(labels):
         return float("nan")
     conf, pred = probs.max(1)
@@ -114,6 +121,8 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: 
 
 
 def classification_metrics(logits: torch.Tensor, labels: torch.Tensor) -> dict:
+    import torch
+
     probs = torch.softmax(logits.float(), 1)
     return {"accuracy": accuracy(logits, labels), "nll": nll(logits, labels),
             "ece": expected_calibration_error(probs, labels), "n": int(len(labels))}
@@ -121,6 +130,8 @@ def classification_metrics(logits: torch.Tensor, labels: torch.Tensor) -> dict:
 
 def probs_metrics(probs: torch.Tensor, labels: torch.Tensor) -> dict:
     """The same metrics from averaged probabilities (ensembles, Bayesian model averaging)."""
+    import torch.nn.functional as F
+
     probs = probs.float().clamp_min(1e-12)
     return {"accuracy": float((probs.argmax(1) == labels).float().mean()),
             "nll": float(F.nll_loss(probs.log(), labels)),

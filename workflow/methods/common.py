@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
-from ..data import build_suite, load_arrays
 from ..io import write_csv, write_json
 
 
 def load_suite(data_dir, suite_spec: dict):
     """The tasks of a suite, from the dataset folder written by the ``download`` rule."""
+    from ..data import build_suite, load_arrays  # torch: only jobs that train pay for its import
+
     return build_suite(suite_spec, load_arrays(data_dir))
 
 
