@@ -8,7 +8,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from workflow.config import coerce_command_line_values, config_errors, format_errors, load_schema
+from workflow.config import coerce_command_line_values, config_errors, format_errors, load_schema, reference_errors
 
 PYTHON = shlex.quote(sys.executable)  # kept for older rules; prefer plain `python` in shell commands
 # Jobs run `python` from the environment that runs Snakemake (the project's .venv), also inside cluster jobs.
@@ -19,14 +19,7 @@ SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 def _check_config():
     schema = load_schema(SCHEMA)
     coerce_command_line_values(config, schema)
-    errors = config_errors(config, schema)
-    if not errors and config["suite"] not in config["suites"]:
-        errors.append(f"config key 'suite': '{config['suite']}' is not a key of 'suites' "
-                      f"(defined: {', '.join(config['suites'])})")
-    for name, spec in config.get("suites", {}).items():
-        if spec.get("class_groups") and len(spec["class_groups"]) != spec["tasks"]:
-            errors.append(f"config key 'suites.{name}.tasks': {spec['tasks']} but class_groups has "
-                          f"{len(spec['class_groups'])} groups")
+    errors = config_errors(config, schema) or reference_errors(config)
     if errors:
         # A plain message and exit status 1: a user mistake gets no traceback.
         print(format_errors(errors, "config/config.yaml and any --configfile/--config"), file=sys.stderr)
@@ -171,20 +164,6 @@ def sidetune_config():
     return config["sidetune"]
 
 
-def _check_sidetune_config():
-    """A clean message (no traceback) when the section names suites that do not exist."""
-    if not any(m in LIFELONG_METHODS for m in config["methods"]):
-        return
-    section = config.get("sidetune")
-    if section is None:
-        sys.exit("config has no 'sidetune' section but `methods` lists a lifelong method: add one (see "
-                 "config/config.yaml)")
-    for key in ("suite", "source_suite"):
-        if section[key] not in config["suites"]:
-            sys.exit(f"config key 'sidetune.{key}': '{section[key]}' is not a key of 'suites' "
-                     f"(defined: {', '.join(config['suites'])}); define it under suites or name another")
-
-
 def sidetune_source_manifest(wildcards):
     return data_manifest(suite_spec(sidetune_config()["source_suite"])["dataset"])
 
@@ -245,35 +224,13 @@ def prior_source_dir():
     return PRIOR_SOURCE.format(suite=PRIOR["source_suite"])
 
 
-def prior_suite_spec(name):
-    return suite_spec(name)
-
-
 def prior_data(key):
-    return lambda wc: data_manifest(prior_suite_spec(PRIOR[key])["dataset"])
+    return lambda wc: data_manifest(suite_spec(PRIOR[key])["dataset"])
 
 
 def prior_transfer_runs(wildcards):
     return expand("results/prior/{suite}/seed{seed}/n{n}/runs.csv", suite=wildcards.suite, seed=wildcards.seed,
                   n=PRIOR["transfer"]["n_per_class"])
-
-
-def _check_prior_config():
-    """Name the key and the fix when a prior suite or task does not exist (before any job starts)."""
-    if "prior" not in config["methods"]:
-        return
-    errors = []
-    for key, task_key in (("source_suite", "source_task"), ("target_suite", "target_task")):
-        name = PRIOR[key]
-        spec = config["suites"].get(name)
-        if spec is None:
-            errors.append(f"config key 'prior.{key}': '{name}' is not a key of 'suites'")
-        elif PRIOR[task_key] >= spec["tasks"]:
-            errors.append(f"config key 'prior.{task_key}': {PRIOR[task_key]} but suite '{name}' has "
-                          f"{spec['tasks']} tasks")
-    if errors:
-        print(format_errors(errors, "config/config.yaml and any --configfile/--config"), file=sys.stderr)
-        sys.exit(1)
 
 
 # --- cpg (rules/cpg.smk) ----------------------------------------------------------------------------------------------

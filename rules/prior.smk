@@ -8,9 +8,6 @@ PRIOR_SOURCE = "results/prior/{suite}/source"
 PRIOR_FILES = ["model", "mean", "variance", "covmat"]
 
 
-_check_prior_config()
-
-
 rule prior_pretrain:
     input:
         data=prior_data("source_suite"),
@@ -19,7 +16,7 @@ rule prior_pretrain:
         result=f"{PRIOR_SOURCE}/pretrain.json",
         history=f"{PRIOR_SOURCE}/pretrain_history.csv",
     params:
-        suite=lambda wc: as_json(prior_suite_spec(wc.suite)),
+        suite=lambda wc: as_json(suite_spec(wc.suite)),
         method=as_json(PRIOR),
         compute=as_json(config["compute"]),
     log:
@@ -43,7 +40,7 @@ rule prior_fit:
         manifest=f"{PRIOR_SOURCE}/prior_manifest.json",
         history=f"{PRIOR_SOURCE}/swag_history.csv",
     params:
-        suite=lambda wc: as_json(prior_suite_spec(wc.suite)),
+        suite=lambda wc: as_json(suite_spec(wc.suite)),
         method=as_json(PRIOR),
         compute=as_json(config["compute"]),
     log:
@@ -67,7 +64,7 @@ rule prior_transfer:
     output:
         runs="results/prior/{suite}/seed{seed}/n{n}/runs.csv",
     params:
-        suite=lambda wc: as_json(prior_suite_spec(wc.suite)),
+        suite=lambda wc: as_json(suite_spec(wc.suite)),
         method=as_json(PRIOR),
         compute=as_json(config["compute"]),
     log:

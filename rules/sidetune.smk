@@ -7,8 +7,6 @@ LIFELONG_METHODS = ["sidetune", "independent", "finetune", "features", "ewc", "p
 SIDETUNE_SHARED = "results/sidetune/{suite}/seed{seed}/shared"
 
 
-_check_sidetune_config()
-
 
 rule sidetune_pretrain:
     input:

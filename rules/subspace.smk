@@ -36,17 +36,17 @@ rule subspace_eval:
     params:
         suite=as_json(subspace_suite()),
         method=as_json(config["subspace"]),
+        compute=as_json(config["compute"]),
     log:
         "logs/subspace_eval/{dataset}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/subspace_eval/{dataset}/seed{seed}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **train_resources(),  # a BatchNorm pass over the training set per evaluated point: the GPU on paper.yaml
     shell:
         "python scripts/subspace_eval.py --data $(dirname {input.data}) --suite {params.suite} "
-        "--params {params.method} --models {input.models} --out $(dirname {output.summary}) --log {log}"
+        "--params {params.method} --compute {params.compute} --models {input.models} --out $(dirname {output.summary}) --log {log}"
 
 
 rule subspace_alpha_figure:

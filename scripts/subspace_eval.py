@@ -13,31 +13,35 @@ from workflow.methods.common import load_suite
 from workflow.methods.subspace import alpha_curve, parse_model, simplex_row, standard_rows
 from workflow.methods.subspace.evaluation import line_summary
 from workflow.methods.subspace.training import build_model
+from workflow.training import resolve_device, seed_everything
 
 
-def load(path, task):
+def load(path, task, device):
     state = torch_load(path)
-    name = state["model"]
-    spec = parse_model("standard" if name.startswith("standard") else name)
+    spec = parse_model(state["model"])
     net = build_model(spec, model=state["config"]["model"], in_shape=task.train.x.shape[1:],
                       num_classes=task.num_classes, width=state["config"]["width"])
     net.load_state_dict(state["state_dict"])
-    return name, spec, net
+    return spec, net.to(device)
 
 
 def main(args):
+    # Evaluation draws no random numbers; this fixes the thread count and deterministic kernels, so the BatchNorm
+    # recompute's sums do not depend on the machine's core count.
+    seed_everything(0, threads=args.compute.get("threads", 1))
+    device = resolve_device(args.compute["device"])
     task = load_suite(args.data, args.suite)[0]
     alphas = np.linspace(0, 1, args.params["alpha_points"])
     standard, curves, simplex = [], [], []
     for path in args.models:
-        name, spec, net = load(path, task)
+        spec, net = load(path, task, device)
         if spec.kind == "standard":
             standard.append(net)
         elif spec.kind == "simplex":
-            simplex.append(simplex_row(net, spec, task))
+            simplex.append(simplex_row(net, spec, task, device=device))
         else:
-            curves.append(alpha_curve(net, spec, task, alphas))
-    std_frame, std_info = standard_rows(standard, task)
+            curves.append(alpha_curve(net, spec, task, alphas, device=device))
+    std_frame, std_info = standard_rows(standard, task, device=device)
     curve = pd.concat(curves + [std_frame], ignore_index=True)
     write_csv(args.out / "alpha_curve.csv", curve.round(6))
     simplex_frame = pd.DataFrame(simplex, columns=["model", "vertices", "layerwise", "accuracy", "ece", "cos2", "l2"])
@@ -52,6 +56,7 @@ if __name__ == "__main__":
     p = parser(__doc__)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--suite", type=json.loads, required=True)
+    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
     p.add_argument("--models", type=Path, nargs="+", required=True)
     p.add_argument("--out", type=Path, required=True)
     run(main, p)

@@ -5,7 +5,7 @@ import yaml
 from snakemake.utils import update_config
 
 from tests.conftest import REPO, snakemake
-from workflow.config import coerce_command_line_values, config_errors, load_schema
+from workflow.config import coerce_command_line_values, config_errors, load_schema, reference_errors
 
 SCHEMA = load_schema(REPO / "config" / "schema.yaml")
 
@@ -50,6 +50,15 @@ def test_command_line_strings_become_numbers_where_the_schema_wants_them():
     assert cfg["seeds"] == [0, 1, 2]
     assert cfg["baseline"]["train"]["lr"] == "fast"  # not a number: left for the error message
     assert config_errors(cfg, SCHEMA) == ["config key 'baseline.train.lr': 'fast' should be of type number"]
+
+
+def test_names_that_must_exist_elsewhere_in_the_config():
+    cfg = mutate(["sidetune", "source_suite"], "nope")
+    cfg["prior"]["target_task"] = 7
+    errors = reference_errors(cfg)
+    assert any("'sidetune.source_suite': 'nope' is not a key of 'suites'" in e for e in errors), errors
+    assert any("'prior.target_task': 7 but suite 'digits_source_target' has 2 tasks" in e for e in errors), errors
+    assert reference_errors(default_config()) == []
 
 
 def test_snakemake_stops_before_any_job_with_a_clean_message(workdir):

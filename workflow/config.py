@@ -49,6 +49,40 @@ def config_errors(config: dict, schema: dict) -> list[str]:
     return sorted(set(lines))
 
 
+def reference_errors(config: dict) -> list[str]:
+    """What the schema cannot check: names that must exist elsewhere in the config.
+
+    Any key ``suite`` or ``<x>_suite`` (top level or in a method's section) must be a key of ``suites``; a sibling
+    ``<x>_task`` must index one of that suite's tasks; ``class_groups`` must have ``tasks`` groups."""
+    suites = config.get("suites", {})
+    errors = []
+    for name, spec in suites.items():
+        if spec.get("class_groups") and len(spec["class_groups"]) != spec["tasks"]:
+            errors.append(f"config key 'suites.{name}.tasks': {spec['tasks']} but class_groups has "
+                          f"{len(spec['class_groups'])} groups")
+
+    def scan(node: dict, path: list[str]):
+        for key, value in node.items():
+            if key == "suites":
+                continue
+            if isinstance(value, dict):
+                scan(value, [*path, key])
+            elif (key == "suite" or key.endswith("_suite")) and isinstance(value, str):
+                where = _key([*path, key])
+                if value not in suites:
+                    errors.append(f"config key '{where}': '{value}' is not a key of 'suites' "
+                                  f"(defined: {', '.join(suites)}); define it under suites or name another")
+                    continue
+                task_key = key[: -len("suite")] + "task"
+                task = node.get(task_key)
+                if isinstance(task, int) and task >= suites[value]["tasks"]:
+                    errors.append(f"config key '{_key([*path, task_key])}': {task} but suite '{value}' has "
+                                  f"{suites[value]['tasks']} tasks")
+
+    scan(config, [])
+    return errors
+
+
 def _key(path) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 

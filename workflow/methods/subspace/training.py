@@ -1,6 +1,6 @@
 """Training a subspace with the shared Trainer: one sampled point per batch plus beta * cos^2 (Algorithm 1).
 
-Model names: ``standard`` (plain network), ``line``, ``curve``, ``simplex<n>``; suffix ``_layerwise`` draws an
+Model names: ``standard`` (plain network; ``standard<k>`` for the k-th member of the standard ensemble), ``line``, ``curve``, ``simplex<n>``; suffix ``_layerwise`` draws an
 independent point for every subspace layer.
 """
 
@@ -13,7 +13,7 @@ import torch
 
 from ...errors import UserError
 from ...models import build_classifier
-from ...training import Hook, TrainConfig, Trainer, evaluate, seed_everything
+from ...training import Hook, TrainConfig, Trainer, seed_everything
 from .layers import coefficients, cos_squared, num_anchors, sample_point, set_point, subspace_layers, subspace_modules
 
 
@@ -26,7 +26,7 @@ class ModelSpec:
 
     @property
     def anchors(self) -> int:
-        return 1 if self.kind == "standard" else num_anchors(self.kind, self.vertices)
+        return num_anchors(self.kind, self.vertices)
 
     @property
     def centre(self):
@@ -35,11 +35,11 @@ class ModelSpec:
 
 
 def parse_model(name: str) -> ModelSpec:
-    m = re.fullmatch(r"(standard|line|curve|simplex(\d+))(_layerwise)?", name)
-    if not m or (m.group(1) == "standard" and m.group(3)):
+    m = re.fullmatch(r"(standard\d*|line|curve|simplex(\d+))(_layerwise)?", name)
+    if not m or (m.group(1).startswith("standard") and m.group(3)):
         raise UserError(f"unknown subspace model '{name}'; use standard, line, curve or simplex<n>, "
                         f"optionally with '_layerwise' (not for standard)")
-    kind = "simplex" if m.group(2) else m.group(1)
+    kind = "simplex" if m.group(2) else re.sub(r"\d+$", "", m.group(1))
     vertices = int(m.group(2)) if m.group(2) else 2
     if kind == "simplex" and vertices < 2:
         raise UserError(f"'{name}': a simplex needs at least 2 vertices")
@@ -107,7 +107,7 @@ def model_seed(seed: int, name: str) -> int:
 def train_model(task, name: str, params: dict, *, seed: int, device="cpu", checkpoint_path=None,
                 progress_file=None, threads=None):
     """Train one model (standard or subspace) on ``task``; returns (model, spec, history)."""
-    spec = parse_model(re.sub(r"^standard\d+$", "standard", name))
+    spec = parse_model(name)
     seed_everything(seed, threads=threads)
     net = build_model(spec, model=params["model"], in_shape=task.train.x.shape[1:], num_classes=task.num_classes,
                       width=params["width"]).to(device)
@@ -120,4 +120,4 @@ def train_model(task, name: str, params: dict, *, seed: int, device="cpu", check
     return net, spec, history
 
 
-__all__ = ["ModelSpec", "parse_model", "build_model", "SubspaceSampling", "noisy_labels", "train_model", "evaluate"]
+__all__ = ["ModelSpec", "parse_model", "build_model", "SubspaceSampling", "noisy_labels", "train_model"]
