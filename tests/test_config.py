@@ -57,8 +57,28 @@ def test_names_that_must_exist_elsewhere_in_the_config():
     cfg["prior"]["target_task"] = 7
     errors = reference_errors(cfg)
     assert any("'sidetune.source_suite': 'nope' is not a key of 'suites'" in e for e in errors), errors
-    assert any("'prior.target_task': 7 but suite 'digits_source_target' has 2 tasks" in e for e in errors), errors
+    assert any("'prior.target_task': 7 but suite 'digits_prior_target' has 1 tasks" in e for e in errors), errors
     assert reference_errors(default_config()) == []
+
+
+@pytest.mark.parametrize("change, leaks", [
+    ({}, False),                                                          # disjoint image shares
+    ({"target": {"image_share": {"part": 0, "parts": 2, "seed": 0}}}, True),   # the same share
+    ({"target": {"image_share": {"part": 1, "parts": 2, "seed": 5}}}, True),   # shares of another draw
+    ({"target": {"image_share": None}}, True),                            # the target on every image
+    ({"target": {"image_share": None, "class_groups": [[0]]}, "source": {"image_share": None,
+                                                                         "class_groups": [[1, 2]]}}, False),
+])
+def test_the_prior_source_never_trains_on_the_target_images(change, leaks):
+    cfg = default_config()
+    for role in ("source", "target"):
+        spec = cfg["suites"][cfg["prior"][f"{role}_suite"]]
+        for key, value in change.get(role, {}).items():
+            spec.pop(key) if value is None else spec.__setitem__(key, value)
+    errors = reference_errors(cfg)
+    assert bool(errors) == leaks, errors
+    if leaks:
+        assert "'prior.source_suite'" in errors[0] and "image_share" in errors[0]
 
 
 def test_snakemake_stops_before_any_job_with_a_clean_message(workdir):

@@ -116,3 +116,22 @@ def test_superclass_grouping():
                          "val_fraction": 0.1}, data)
     assert [t.classes for t in tasks] == [[0, 1, 2], [3, 4, 5]]
     assert [t.name for t in tasks] == ["low", "high"]
+
+
+def test_image_shares_are_disjoint_stratified_and_cover_the_training_set(digits):
+    spec = {"dataset": "digits", "grouping": "classes", "tasks": 1, "class_groups": [list(range(10))],
+            "class_order_seed": 0, "val_fraction": 0.0}
+    shares = [build_suite({**spec, "image_share": {"part": i, "parts": 3, "seed": 4}}, digits)[0] for i in range(3)]
+    rows = [{tuple(x.flatten().tolist()) for x in t.train.x} for t in shares]
+    assert all(not (rows[i] & rows[j]) for i in range(3) for j in range(i + 1, 3))
+    assert sum(len(t.train) for t in shares) == len(digits.y_train)
+    for t in shares:  # every class in every share, about a third of it
+        counts = torch.bincount(t.train.y, minlength=10)
+        full = np.bincount(digits.y_train, minlength=10)
+        assert (counts.numpy() - full / 3).__abs__().max() <= 1
+    again = build_suite({**spec, "image_share": {"part": 1, "parts": 3, "seed": 4}}, digits)[0]
+    torch.testing.assert_close(again.train.x, shares[1].train.x)  # the seed alone fixes the draw
+    assert len(shares[0].test) == len(digits.y_test)  # the test split is never cut
+    with pytest.raises(UserError, match="part 3 is not in 0..2"):
+        build_suite({**spec, "image_share": {"part": 3, "parts": 3}}, digits)
+

@@ -247,23 +247,23 @@ def test_sgld_noise_has_the_langevin_scale():
     torch.testing.assert_close(p.detach(), before - 0.1)
 
 
-PRIOR_TARGETS = ["results/prior/digits_source_target/seed0/transfer.csv",
-                 "results/prior/digits_source_target/seed0/summary.json",
-                 "results/figures/prior/digits_source_target_accuracy_vs_n.png"]
+PRIOR_TARGETS = ["results/prior/digits_prior_target_tiny/seed0/transfer.csv",
+                 "results/prior/digits_prior_target_tiny/seed0/summary.json",
+                 "results/figures/prior/digits_prior_target_tiny_accuracy_vs_n.png"]
 
 
 def test_rules_run_on_the_test_config(workdir):
     # targets before --configfile, which takes several values
     snakemake(workdir, *PRIOR_TARGETS, "--cores", "2", "--configfile", "config/test.yaml")
-    out = workdir / "results/prior/digits_source_target/seed0"
+    out = workdir / "results/prior/digits_prior_target_tiny/seed0"
     table = pd.read_csv(out / "transfer.csv")
     assert list(table.columns) == ["arm", "inference", "n_per_class", "accuracy", "nll", "ece"]
     assert set(table["arm"]) == {"sgd", "isotropic", "shifted", "learned"}
     assert set(table["inference"]) == {"map", "sgld"} and set(table["n_per_class"]) == {3, 10}
     assert len(table) == 4 * 2 * 2 and table["accuracy"].between(0, 1).all()
     assert (out / "summary.json").exists()
-    assert (workdir / "results/figures/prior/digits_source_target_accuracy_vs_n.png").exists()
-    source = workdir / "results/prior/digits_source_target/source"
+    assert (workdir / "results/figures/prior/digits_prior_target_tiny_accuracy_vs_n.png").exists()
+    source = workdir / "results/prior/digits_prior_source_tiny/source"
     for part in ("model", "mean", "variance", "covmat"):
         assert (source / f"prior_{part}.pt").exists()
     assert (source / "prior_manifest.json").exists()

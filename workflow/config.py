@@ -80,7 +80,41 @@ def reference_errors(config: dict) -> list[str]:
                                   f"{suites[value]['tasks']} tasks")
 
     scan(config, [])
+    prior = config.get("prior") or {}
+    if prior.get("source_suite") in suites and prior.get("target_suite") in suites:
+        errors += _shared_image_errors(suites, prior)
     return errors
+
+
+def _task_classes(spec: dict, task: int) -> set[int] | None:
+    """A task's class ids when the config alone fixes them (explicit class_groups), else None."""
+    groups = spec.get("class_groups")
+    return set(groups[task]) if groups and 0 <= task < len(groups) else None
+
+
+def _shared_image_errors(suites: dict, prior: dict) -> list[str]:
+    """The prior's source task must never have trained on the target task's training images: the two need
+    different datasets, disjoint classes, or disjoint ``image_share`` parts (same parts and seed)."""
+    src_name, tgt_name = prior["source_suite"], prior["target_suite"]
+    src, tgt = suites[src_name], suites[tgt_name]
+    if src["dataset"] != tgt["dataset"]:
+        return []
+    a, b = src.get("image_share"), tgt.get("image_share")
+    if a and b and a["parts"] == b["parts"] and a.get("seed", 0) == b.get("seed", 0) and a["part"] != b["part"]:
+        return []
+    if src_name == tgt_name and prior.get("source_task") != prior.get("target_task"):
+        return []  # one suite's tasks have disjoint classes
+    src_classes = _task_classes(src, prior.get("source_task", 0))
+    tgt_classes = _task_classes(tgt, prior.get("target_task", 0))
+    if src_name != tgt_name and (src_classes is None or tgt_classes is None):
+        return []  # classes drawn from the data: build_suite's own checks apply
+    shared = sorted(src_classes & tgt_classes) if src_classes is not None and tgt_classes is not None else "all"
+    if not shared:
+        return []
+    return [f"config keys 'prior.source_suite' ('{src_name}') and 'prior.target_suite' ('{tgt_name}') train on the "
+            f"same images (dataset '{src['dataset']}', classes {shared}): the prior would have seen the target's "
+            f"training data. Give the two suites disjoint class_groups, or image_share entries with the same parts "
+            f"and seed and different parts"]
 
 
 def _key(path) -> str:

@@ -29,9 +29,15 @@ def available_datasets() -> list[str]:
     return sorted(DATASETS)
 
 
+SYNTHETIC_PREFIX = "synthetic_"  # synthetic_<tag>: more generated datasets, each with its own options
+
+
 def fetch_dataset(name: str, raw_dir, options: dict | None = None):
+    if name not in DATASETS and name.startswith(SYNTHETIC_PREFIX) and len(name) > len(SYNTHETIC_PREFIX):
+        return _synthetic(Path(raw_dir), options or {}, name=name)
     if name not in DATASETS:
-        raise DatasetUnavailable(f"unknown dataset '{name}'; available: {', '.join(available_datasets())}")
+        raise DatasetUnavailable(f"unknown dataset '{name}'; available: {', '.join(available_datasets())} "
+                                 f"(and {SYNTHETIC_PREFIX}<tag>, generated like synthetic)")
     return DATASETS[name](Path(raw_dir), options or {})
 
 
@@ -57,24 +63,42 @@ def _digits(raw_dir: Path, options: dict):
 # --- tiny generated data for unit tests ----------------------------------------------------------------------
 
 @register_dataset("synthetic")
-def _synthetic(raw_dir: Path, options: dict):
-    """Class-dependent blobs on an 8x8 canvas: learnable in a few steps, for tests only."""
+def _synthetic(raw_dir: Path, options: dict, name: str = "synthetic"):
+    """Class-dependent blobs: learnable in a few steps, for tests and smoke runs. Options: ``classes`` (6),
+    ``per_class`` training images (40), ``test_per_class`` (max(per_class // 4, 5)), ``channels`` (1), ``size``
+    (8: size x size images), ``superclasses`` (0: none; k > 0 adds k coarse labels over contiguous class blocks,
+    as CIFAR-100's, for ``grouping: superclasses``), ``seed`` (0). The defaults give the original 1x8x8 data
+    bit for bit. Stand-ins of a real dataset's shape are named ``synthetic_<tag>`` (see :func:`fetch_dataset`)."""
     from .store import ArraySet
 
     n_classes = int(options.get("classes", 6))
     per_class = int(options.get("per_class", 40))
+    test_per_class = int(options.get("test_per_class", max(per_class // 4, 5)))
+    channels, size = int(options.get("channels", 1)), int(options.get("size", 8))
+    n_coarse = int(options.get("superclasses", 0) or 0)
+    if min(n_classes, per_class, test_per_class, channels, size) < 1 or not 0 <= n_coarse <= n_classes:
+        raise DatasetUnavailable(f"dataset '{name}': options {options} need classes, per_class, test_per_class, "
+                                 f"channels, size >= 1 and 0 <= superclasses <= classes")
     rng = np.random.default_rng(int(options.get("seed", 0)))
-    protos = rng.uniform(0, 255, size=(n_classes, 1, 8, 8))
+    protos = rng.uniform(0, 255, size=(n_classes, channels, size, size))
 
     def sample(n):
         y = np.repeat(np.arange(n_classes), n)
-        x = protos[y] + rng.normal(0, 40, size=(len(y), 1, 8, 8))
+        x = protos[y] + rng.normal(0, 40, size=(len(y), channels, size, size))
         return np.clip(x, 0, 255).astype(np.uint8), y.astype(np.int64)
 
     x_tr, y_tr = sample(per_class)
-    x_te, y_te = sample(max(per_class // 4, 5))
-    return ArraySet("synthetic", x_tr, y_tr, x_te, y_te, [f"c{i}" for i in range(n_classes)],
-                    source={"origin": "generated", "seed": int(options.get("seed", 0))})
+    x_te, y_te = sample(test_per_class)
+    coarse = {}
+    if n_coarse:
+        def to_coarse(y):
+            return (y * n_coarse // n_classes).astype(np.int64)
+        coarse = {"coarse_train": to_coarse(y_tr), "coarse_test": to_coarse(y_te),
+                  "coarse_classes": [f"s{i}" for i in range(n_coarse)]}
+    source = {"origin": "generated", "seed": int(options.get("seed", 0))}
+    if (channels, size) != (1, 8) or n_coarse or "test_per_class" in options:
+        source["options"] = {k: options[k] for k in sorted(options)}
+    return ArraySet(name, x_tr, y_tr, x_te, y_te, [f"c{i}" for i in range(n_classes)], **coarse, source=source)
 
 
 # --- Fashion-MNIST: local IDX files (e.g. Debian's dataset-fashion-mnist) or torchvision download -----------

@@ -10,11 +10,16 @@ A suite spec (``config['suites'][name]``) says how:
 Labels are remapped to 0..k-1 inside each task in the order of the task's class list. The validation split is
 held out of the training data per class (the original papers tuned on the test set; we do not). The class order
 and the validation split depend only on ``class_order_seed``, never on the training seed.
+
+``image_share: {part: i, parts: k, seed: s}`` keeps only share i of k disjoint, class-stratified shares of the
+training images (chosen by seed s) before anything else: two suites on one dataset with the same k and s and
+different i never see the same training image, so a source pool may cover a target's classes without leaking
+the target's images (the prior's default source, as ImageNet covers Pets). The test split is never cut.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -75,6 +80,29 @@ def class_groups(spec: dict, data: ArraySet) -> list[list[int]]:
     return groups
 
 
+def share_indices(y: np.ndarray, part: int, parts: int, seed: int) -> np.ndarray:
+    """Sorted indices of share ``part`` of ``parts`` disjoint shares of ``y``: each class's indices permuted
+    with ``seed`` and cut into ``parts`` near-equal runs, so every share holds about 1/parts of every class."""
+    if not 0 <= part < parts:
+        raise UserError(f"suite image_share: part {part} is not in 0..{parts - 1}; set part below parts")
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        keep.append(np.array_split(idx[rng.permutation(len(idx))], parts)[part])
+    return np.sort(np.concatenate(keep))
+
+
+def image_share(spec: dict, data: ArraySet) -> ArraySet:
+    """``data`` with only the suite's share of the training images (all of them without ``image_share``)."""
+    share = spec.get("image_share")
+    if not share:
+        return data
+    idx = share_indices(data.y_train, int(share["part"]), int(share["parts"]), int(share.get("seed", 0)))
+    coarse = data.coarse_train[idx] if data.coarse_train is not None else None
+    return replace(data, x_train=data.x_train[idx], y_train=data.y_train[idx], coarse_train=coarse)
+
+
 def normalisation(data: ArraySet) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and std of the whole training set, in [0, 1] units."""
     x = data.x_train.astype(np.float32) / data.pixel_max
@@ -84,8 +112,9 @@ def normalisation(data: ArraySet) -> tuple[np.ndarray, np.ndarray]:
 
 
 def build_suite(spec: dict, data: ArraySet) -> list[Task]:
+    mean, std = normalisation(data)  # of the whole training set: every share normalised alike
+    data = image_share(spec, data)
     groups = class_groups(spec, data)
-    mean, std = normalisation(data)
     rng = np.random.default_rng(spec.get("class_order_seed", 0) or 0)
     val_fraction = float(spec.get("val_fraction", 0.1))
     per_class = spec.get("train_per_class")
