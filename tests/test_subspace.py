@@ -10,12 +10,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from tests.conftest import make_tasks, snakemake
-from workflow.methods.subspace import (alpha_curve, cos_squared, parse_model, recompute_bn, sample_point, set_point,
+from workflow.methods.subspace import (alpha_curve, cos_squared, parse_model, sample_point, set_point,
                                        train_model)
 from workflow.methods.subspace.evaluation import logits_at
 from workflow.methods.subspace.layers import SubspaceBatchNorm2d, SubspaceConv2d, SubspaceLinear
 from workflow.methods.subspace.training import build_model
 from workflow.errors import UserError
+from workflow.training import recompute_batchnorm
 
 
 @pytest.mark.parametrize("kind,point", [("line", 0.3), ("curve", 0.7), ("simplex", [0.2, 0.5, 0.3])])
@@ -104,7 +105,7 @@ def test_batchnorm_recompute_changes_stats_and_restores_interior_accuracy():
     assert acc(fresh) > 0.8
     # recompute = the exact mean over the data of a single train-mode pass at that point
     set_point(net, "line", 0.5)
-    recompute_bn(net, task.train.x, batch_size=len(task.train.x))
+    recompute_batchnorm(net, task.train.x, batch_size=len(task.train.x))
     feats = net.backbone.features[0](task.train.x)
     torch.testing.assert_close(bns[0].running_mean, feats.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
     curve = alpha_curve(net, spec, task, np.linspace(0, 1, 11))

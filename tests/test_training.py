@@ -7,7 +7,8 @@ from tests.conftest import make_tasks
 from workflow.errors import CorruptFile, UserError
 from workflow.io import torch_load, torch_save
 from workflow.models import build_classifier
-from workflow.training import EarlyStopping, Hook, TrainConfig, Trainer, evaluate, seed_everything
+from workflow.training import (EarlyStopping, Hook, RecomputeBatchNorm, TrainConfig, Trainer, evaluate,
+                               seed_everything)
 from workflow.training.loop import crop_flip, lr_factor
 
 CFG = {"epochs": 4, "batch_size": 16, "optimizer": "sgd", "lr": 0.05, "momentum": 0.9}
@@ -50,6 +51,7 @@ class Counter(Hook):
         return torch.zeros(())
     def after_backward(self, t): self._count("after_backward")
     def after_step(self, t): self._count("after_step")
+    def before_validation(self, t, train): self._count("before_validation")
     def on_epoch_end(self, t, record): self._count("epoch_end")
     def on_fit_end(self, t): self._count("fit_end")
 
@@ -58,7 +60,8 @@ def test_hooks_are_called_in_every_phase(tiny_tasks):
     hook = Counter()
     train(tiny_tasks[0], hooks=[hook])
     c = hook.calls
-    assert c["fit_start"] == c["fit_end"] == 1 and c["epoch_start"] == c["epoch_end"] == 4
+    assert c["fit_start"] == c["fit_end"] == 1
+    assert c["epoch_start"] == c["before_validation"] == c["epoch_end"] == 4
     assert c["batch"] == c["extra_loss"] == c["after_backward"] == c["after_step"] > 4
 
 
@@ -124,3 +127,23 @@ def test_crop_flip_keeps_shape_and_content_scale():
     x = torch.rand(8, 3, 32, 32)
     y = crop_flip(x)
     assert y.shape == x.shape and y.abs().sum() > 0 and y.max() <= x.max()
+
+
+def test_batchnorm_statistics_follow_weights_that_jumped(tiny_tasks):
+    """After an abrupt weight change the momentum-0.1 running averages lag; the hook re-estimates them exactly."""
+    task = tiny_tasks[0]
+    net, _ = train(task, cfg={**CFG, "epochs": 1})
+    conv, bn = net.backbone.features[0], net.backbone.features[1]
+    with torch.no_grad():
+        conv.weight.mul_(5.0)  # a pruning ramp of a few steps does much the same
+    stale = bn.running_var.clone()
+    trainer = Trainer(net, TrainConfig.from_dict({**CFG, "epochs": 1}), desc=None)
+    net.eval()
+    RecomputeBatchNorm().before_validation(trainer, task.train)
+    with torch.no_grad():
+        pre = conv(task.train.x)  # the BatchNorm's input over the whole training split
+    torch.testing.assert_close(bn.running_mean, pre.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(bn.running_var, pre.var((0, 2, 3), unbiased=True), rtol=1e-3, atol=1e-5)
+    assert not torch.allclose(stale, bn.running_var, rtol=0.5)
+    assert bn.momentum == 0.1 and not net.training  # momentum and mode as they were
+

@@ -198,6 +198,8 @@ class Trainer:
                 h.on_epoch_start(self)
             record = {"epoch": self.epoch, "lr": self.optimizers[0].param_groups[0]["lr"]}
             record.update(self._train_epoch(train))
+            for h in self.hooks:
+                h.before_validation(self, train)
             if val is not None and len(val):
                 ev = evaluate(self.model, val, device=self.device, forward=self.forward,
                               batch_size=self.cfg.eval_batch_size)

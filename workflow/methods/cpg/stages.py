@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ...errors import UserError
-from ...training import TrainConfig, Trainer, evaluate, predict_logits, seed_everything
+from ...training import RecomputeBatchNorm, TrainConfig, Trainer, evaluate, predict_logits, seed_everything
 from ...training.loop import build_optimizer
 from .choose import CAPPED, finetune_status
 from .hooks import GradualPruner, MaskLrSchedule, OwnershipGradientMask, PatienceFromBaseline
@@ -119,7 +119,7 @@ def finetune(start: dict | None, task, *, params: dict, goal: float, seed: int, 
     stage = params["finetune"]
     cfg, wd = split_train(stage["train"])
     optimizers = [build_optimizer(weight_params(net), cfg)]
-    hooks = [OwnershipGradientMask(net, wd)]
+    hooks = [OwnershipGradientMask(net, wd), *bn_hooks(params)]
     if masks:
         adam = torch.optim.Adam(masks, lr=stage["mask_lr"])
         optimizers.append(adam)
@@ -147,6 +147,12 @@ def finetune(start: dict | None, task, *, params: dict, goal: float, seed: int, 
 
 def sparsities(net: CPGNet, k: int) -> dict[str, float]:
     return {n: layer_sparsity(m.owner, k) for n, m in sharable_layers(net.backbone)}
+
+
+def bn_hooks(params: dict) -> list:
+    """Task k's BatchNorm statistics re-estimated before every validation (``recompute_bn``, default on): short
+    scaled-down stages move the weights faster than the running averages follow."""
+    return [RecomputeBatchNorm()] if params.get("recompute_bn", True) else []
 
 
 def prune_sweep(start: dict, task, *, params: dict, status: dict, num_tasks: int, goal: float, seed: int,
@@ -193,7 +199,7 @@ def prune_sweep(start: dict, task, *, params: dict, status: dict, num_tasks: int
         prepare_task(net, k, picking=False, fixed_picks=None if reuse_all else picks)
         pruner = GradualPruner(net, k, previous, s, ramp, stage["frequency"])
         optimizers = [build_optimizer(weight_params(net), cfg)]
-        hist = Trainer(net, cfg, optimizers=optimizers, hooks=[pruner, OwnershipGradientMask(net, wd)],
+        hist = Trainer(net, cfg, optimizers=optimizers, hooks=[pruner, OwnershipGradientMask(net, wd), *bn_hooks(params)],
                        device=device, seed=stage_seed(seed, task.index, "prune", level),
                        desc=f"prune task {task.index} to {s}", progress_file=progress_file).fit(task.train, task.val)
         history += [{**h, "sparsity": s} for h in hist]
@@ -248,7 +254,7 @@ def retrain(chosen: dict, task, *, params: dict, seed: int, device="cpu", checkp
         optimizers.append(torch.optim.Adam(masks, lr=stage["mask_lr"]))
     patience = PatienceFromBaseline(baseline, stage["patience"], snapshot=net.state_dict,
                                     restore=net.load_state_dict)
-    history = Trainer(net, cfg, optimizers=optimizers, hooks=[OwnershipGradientMask(net, wd), patience],
+    history = Trainer(net, cfg, optimizers=optimizers, hooks=[OwnershipGradientMask(net, wd), *bn_hooks(params), patience],
                       device=device, seed=stage_seed(seed, task.index, "retrain"), checkpoint_path=checkpoint_path,
                       desc=f"retrain task {task.index}", progress_file=progress_file).fit(task.train, task.val)
     improved = patience.best_state is not None

@@ -3,4 +3,4 @@ one run. ``layers`` (subspace conv/linear/BatchNorm), ``training`` (sampling + c
 
 from .layers import coefficients, cos_squared, sample_point, set_point, subspace_layers  # noqa: F401
 from .training import ModelSpec, SubspaceSampling, noisy_labels, parse_model, train_model  # noqa: F401
-from .evaluation import alpha_curve, recompute_bn, simplex_row, standard_rows  # noqa: F401
+from .evaluation import alpha_curve, simplex_row, standard_rows  # noqa: F401

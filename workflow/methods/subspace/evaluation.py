@@ -9,35 +9,15 @@ import torch
 from torch import nn
 
 from ... import metrics
-from ...training import predict_logits
+from ...training import predict_logits, recompute_batchnorm
 from .layers import cos_squared, set_point, subspace_modules
 from .training import ModelSpec
-
-
-@torch.no_grad()
-def recompute_bn(model: nn.Module, x: torch.Tensor, *, batch_size: int = 128, device="cpu") -> None:
-    """Reset every BatchNorm's running statistics and re-estimate them as a cumulative average (momentum None)
-    over one pass of ``x`` in train mode, so they match the weights at the current point."""
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return
-    saved = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None
-    was_training = model.training
-    model.train()
-    for i in range(0, len(x), batch_size):
-        model(x[i:i + batch_size].to(device))
-    for m, mom in zip(norms, saved):
-        m.momentum = mom
-    model.train(was_training)
 
 
 def logits_at(model, spec: ModelSpec, point, task, *, device="cpu", bn_recompute=True) -> torch.Tensor:
     set_point(model, spec.kind, point)
     if bn_recompute:
-        recompute_bn(model, task.train.x, device=device)
+        recompute_batchnorm(model, task.train.x, device=device)
     return predict_logits(model, task.test.x, device=device)
 
 
