@@ -25,6 +25,7 @@ from workflow.methods.cpg.pruning import cubic_sparsity, layer_sparsity, prune_l
 def tiny_params(section: str = "cpg") -> dict:
     """The default config's section with very short schedules (same code paths)."""
     params = copy.deepcopy(yaml.safe_load((REPO / "config/config.yaml").read_text())[section])
+    params["width"] = 1.0  # wide enough for the tiny tasks to pass the training gate in 2 epochs
     params["finetune"]["train"].update(epochs=2, lr_milestones=[1])
     params["finetune"]["mask_milestones"] = [[1, 0.2]] if params["picking"] else []
     params["prune"]["train"]["epochs"] = 1
