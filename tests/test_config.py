@@ -99,3 +99,11 @@ def test_unknown_suite_name(workdir):
 def test_paper_config_plans_without_data(workdir):
     proc = snakemake(workdir, "-n", "--cores", "1", "--configfile", "config/paper.yaml")
     assert "download" in proc.stdout and "baseline_train" in proc.stdout
+
+
+def test_device_check_overlay_plans_the_paper_models_on_generated_data(workdir):
+    # benchmarks/device_check.sh runs this on a GPU machine; here: it validates and plans every method
+    proc = snakemake(workdir, "-n", "--cores", "1", "--configfile", "config/paper.yaml", "config/device_check.yaml")
+    for rule in ("cpg_finetune", "sidetune_train", "prior_transfer", "subspace_train", "dpnas_search", "claims"):
+        assert rule in proc.stdout, rule
+    assert "resources/data/synthetic_cifar100" in proc.stdout
