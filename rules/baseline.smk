@@ -16,7 +16,7 @@ rule baseline_train:
         "logs/baseline_train/{suite}/seed{seed}/task{task}.log",
     benchmark:
         "benchmarks/rules/baseline_train/{suite}/seed{seed}/task{task}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:

@@ -4,6 +4,7 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -36,9 +37,10 @@ def _check_output_folders(min_free_mb=200):
         path = Path(folder)
         try:
             path.mkdir(parents=True, exist_ok=True)
-            probe = path / ".write-probe"
-            probe.write_text("ok")
-            probe.unlink()
+            # a probe of this process's own: concurrent jobs (SLURM) must not remove each other's
+            fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=path)
+            os.close(fd)
+            os.unlink(probe)
         except OSError as exc:
             problems.append(f"cannot write to '{folder}/' ({exc.strerror or exc}): make it a writable folder "
                             f"(move away any file of that name) and rerun")
@@ -85,6 +87,10 @@ def suite_manifest(wildcards):
 
 def num_tasks(suite):
     return suite_spec(suite)["tasks"]
+
+
+# A training job runs compute.threads torch threads: the scheduler counts them against --cores.
+TRAIN_THREADS = config["compute"]["threads"]
 
 
 def train_resources(mem_mb=2000, runtime=60):

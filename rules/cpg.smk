@@ -33,7 +33,7 @@ checkpoint cpg_finetune:
         "logs/cpg_finetune/{method}/{suite}/seed{seed}/task{task}/attempt{attempt}.log",
     benchmark:
         "benchmarks/rules/cpg_finetune/{method}/{suite}/seed{seed}/task{task}/attempt{attempt}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -93,7 +93,7 @@ rule cpg_prune:
         "logs/cpg_prune/{method}/{suite}/seed{seed}/task{task}.log",
     benchmark:
         "benchmarks/rules/cpg_prune/{method}/{suite}/seed{seed}/task{task}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -149,7 +149,7 @@ rule cpg_retrain:
         "logs/cpg_retrain/{method}/{suite}/seed{seed}/task{task}.log",
     benchmark:
         "benchmarks/rules/cpg_retrain/{method}/{suite}/seed{seed}/task{task}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:

@@ -18,7 +18,7 @@ rule dpnas_search:
         "logs/dpnas_search/{dataset}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/dpnas_search/{dataset}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(runtime=240),
     shell:
@@ -59,7 +59,7 @@ rule dpnas_resample:
         "logs/dpnas_resample/{dataset}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/dpnas_resample/{dataset}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(runtime=120),
     shell:
@@ -81,7 +81,7 @@ rule dpnas_full_train:
         "logs/dpnas_full_train/{dataset}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/dpnas_full_train/{dataset}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(runtime=240),
     shell:
@@ -123,7 +123,7 @@ rule dpnas_export:
         "logs/dpnas_export/{dataset}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/dpnas_export/{dataset}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(runtime=60),
     shell:

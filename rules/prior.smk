@@ -23,7 +23,7 @@ rule prior_pretrain:
         "logs/prior_pretrain/{suite}.log",
     benchmark:
         "benchmarks/rules/prior_pretrain/{suite}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -47,7 +47,7 @@ rule prior_fit:
         "logs/prior_fit/{suite}.log",
     benchmark:
         "benchmarks/rules/prior_fit/{suite}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -73,7 +73,7 @@ rule prior_transfer:
         "benchmarks/rules/prior_transfer/{suite}/seed{seed}/n{n}.tsv"
     wildcard_constraints:
         n=r"\d+",
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:

@@ -25,7 +25,7 @@ rule sidetune_pretrain:
         "logs/sidetune_pretrain/{suite}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/sidetune_pretrain/{suite}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -50,7 +50,7 @@ rule sidetune_distil:
         "logs/sidetune_distil/{suite}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/sidetune_distil/{suite}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -72,7 +72,7 @@ rule sidetune_cache:
         "logs/sidetune_cache/{suite}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/sidetune_cache/{suite}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -99,7 +99,7 @@ rule sidetune_train:
         "logs/sidetune_train/{suite}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/sidetune_train/{suite}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -128,7 +128,7 @@ rule sidetune_baseline_train:
         "logs/sidetune_baseline_train/{lmethod}/{suite}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/sidetune_baseline_train/{lmethod}/{suite}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:

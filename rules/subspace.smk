@@ -16,7 +16,7 @@ rule subspace_train:
         "logs/subspace_train/{dataset}/seed{seed}/{model}.log",
     benchmark:
         "benchmarks/rules/subspace_train/{dataset}/seed{seed}/{model}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),
     shell:
@@ -41,7 +41,7 @@ rule subspace_eval:
         "logs/subspace_eval/{dataset}/seed{seed}.log",
     benchmark:
         "benchmarks/rules/subspace_eval/{dataset}/seed{seed}.tsv"
-    threads: 1
+    threads: TRAIN_THREADS
     resources:
         **train_resources(),  # a BatchNorm pass over the training set per evaluated point: the GPU on paper.yaml
     shell:

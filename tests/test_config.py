@@ -107,3 +107,13 @@ def test_device_check_overlay_plans_the_paper_models_on_generated_data(workdir):
     for rule in ("cpg_finetune", "sidetune_train", "prior_transfer", "subspace_train", "dpnas_search", "claims"):
         assert rule in proc.stdout, rule
     assert "resources/data/synthetic_cifar100" in proc.stdout
+
+
+def test_schedules_that_would_stop_short_are_refused():
+    cfg = default_config()
+    cfg["cpg"]["prune"]["ramp_epochs"] = cfg["cpg"]["prune"]["train"]["epochs"] + 1
+    cfg["subspace"]["train"]["warmup_epochs"] = cfg["subspace"]["train"]["epochs"]
+    errors = reference_errors(cfg)
+    assert any("'cpg.prune.ramp_epochs'" in e and "at most epochs" in e for e in errors), errors
+    assert any("'subspace.train.warmup_epochs'" in e for e in errors), errors
+

@@ -147,3 +147,21 @@ def test_batchnorm_statistics_follow_weights_that_jumped(tiny_tasks):
     assert not torch.allclose(stale, bn.running_var, rtol=0.5)
     assert bn.momentum == 0.1 and not net.training  # momentum and mode as they were
 
+
+def test_a_kill_between_checkpoint_and_checksum_leaves_a_loadable_file(tmp_path, monkeypatch):
+    """torch_save renames the new file in, then writes its checksum: a kill between the two must not leave the
+    new file beside the old checksum (a resumed run would refuse its own checkpoint)."""
+    import workflow.io as io
+
+    path = tmp_path / "resume.pt"
+    torch_save(path, {"epoch": 1})
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io, "write_text", killed)
+    with pytest.raises(KeyboardInterrupt):
+        torch_save(path, {"epoch": 2})
+    monkeypatch.undo()
+    assert torch_load(path)["epoch"] == 2
+

@@ -83,6 +83,32 @@ def reference_errors(config: dict) -> list[str]:
     prior = config.get("prior") or {}
     if prior.get("source_suite") in suites and prior.get("target_suite") in suites:
         errors += _shared_image_errors(suites, prior)
+    return errors + _schedule_errors(config)
+
+
+def _schedule_errors(config: dict) -> list[str]:
+    """Schedules that would silently stop short: a warm-up as long as the run, a pruning ramp longer than the
+    pruning run (the level would be recorded at a sparsity it never reached)."""
+    errors = []
+
+    def scan(node, path):
+        if not isinstance(node, dict):
+            return
+        if isinstance(node.get("epochs"), int) and isinstance(node.get("warmup_epochs"), int) \
+                and node["epochs"] > 0 and node["warmup_epochs"] >= node["epochs"]:
+            errors.append(f"config key '{_key([*path, 'warmup_epochs'])}': {node['warmup_epochs']} warm-up epochs "
+                          f"in a run of {node['epochs']}; make it smaller than epochs")
+        for key, value in node.items():
+            scan(value, [*path, key])
+
+    scan(config, [])
+    for method in ("cpg", "packnet"):
+        prune = (config.get(method) or {}).get("prune") or {}
+        ramp, epochs = prune.get("ramp_epochs"), (prune.get("train") or {}).get("epochs")
+        if isinstance(ramp, int) and isinstance(epochs, int) and ramp > epochs:
+            errors.append(f"config key '{method}.prune.ramp_epochs': {ramp} but each pruning run trains "
+                          f"{epochs} epochs ({method}.prune.train.epochs), so no level would reach its sparsity; "
+                          f"make ramp_epochs at most epochs")
     return errors
 
 

@@ -72,8 +72,16 @@ def torch_save(path, obj) -> Path:
     import torch  # here, not at the top: jobs that only read and write tables never pay torch's import
 
     path = Path(path)
-    _atomic(path, lambda tmp: torch.save(obj, tmp))
-    write_text(path.with_name(path.name + ".sha256"), sha256_file(path) + "\n")
+    side = path.with_name(path.name + ".sha256")
+
+    def write(tmp):
+        torch.save(obj, tmp)
+        # The old side-car goes before the new file moves in: a kill between the two renames then leaves a whole
+        # file without a side-car (accepted), never a new file beside the old file's checksum (refused).
+        side.unlink(missing_ok=True)
+
+    _atomic(path, write)
+    write_text(side, sha256_file(path) + "\n")
     return path
 
 
