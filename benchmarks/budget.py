@@ -30,8 +30,9 @@ def rule_records(root: Path) -> pd.DataFrame:
     rows = []
     for tsv in sorted((root / "benchmarks" / "rules").rglob("*.tsv")):
         rec = pd.read_csv(tsv, sep="\t").iloc[-1]
+        rss = pd.to_numeric(rec["max_rss"], errors="coerce")  # "-" or NA where memory was not measured
         rows.append({"rule": tsv.relative_to(root / "benchmarks" / "rules").parts[0], "s": float(rec["s"]),
-                     "max_rss": float(rec["max_rss"]) if rec["max_rss"] != "-" else 0.0})
+                     "max_rss": 0.0 if pd.isna(rss) else float(rss)})
     return pd.DataFrame(rows)
 
 

@@ -51,31 +51,13 @@ finish() {
     [ -n "$MONITOR_PID" ] && kill "$MONITOR_PID" 2>/dev/null && wait "$MONITOR_PID" 2>/dev/null
     # Per-rule wall time and peak memory from Snakemake's benchmark files (one TSV per job).
     "$PY" - "$OUT/rule_times.csv" <<'EOF' >> "$LOG" 2>&1
-import csv, sys
+import sys
 from pathlib import Path
-rows = {}
-for tsv in sorted(Path("benchmarks/rules").rglob("*.tsv")):
-    lines = tsv.read_text().splitlines()
-    if len(lines) < 2:
-        continue
-    rec = dict(zip(lines[0].split("\t"), lines[-1].split("\t")))
-    rule = tsv.relative_to("benchmarks/rules").parts[0]
-    r = rows.setdefault(rule, {"rule": rule, "jobs": 0, "total_s": 0.0, "max_s": 0.0, "max_rss_mb": 0.0})
-    s = float(rec.get("s", "nan"))
-    rss = float(rec["max_rss"]) if rec.get("max_rss", "NA") not in ("NA", "-", "") else 0.0
-    r["jobs"] += 1
-    r["total_s"] += s
-    r["max_s"] = max(r["max_s"], s)
-    r["max_rss_mb"] = max(r["max_rss_mb"], rss)
-table = sorted(rows.values(), key=lambda r: -r["total_s"])
-with open(sys.argv[1], "w", newline="") as fh:
-    w = csv.DictWriter(fh, ["rule", "jobs", "total_s", "max_s", "max_rss_mb"])
-    w.writeheader()
-    for r in table:
-        w.writerow({k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()})
-print(f"rule_times.csv: {len(table)} rules, {sum(r['jobs'] for r in table)} jobs, "
-      f"{sum(r['total_s'] for r in table):.1f} job-seconds; slowest: "
-      + ", ".join(f"{r['rule']} {r['total_s']:.1f}s" for r in table[:5]))
+from benchmarks.budget import rule_records, summarize  # the budget's per-rule table, same columns
+table = summarize(rule_records(Path(".")))
+table.to_csv(sys.argv[1], index=False)
+print(f"rule_times.csv: {len(table)} rules, {table['jobs'].sum()} jobs, {table['seconds_total'].sum():.1f} "
+      "job-seconds; slowest: " + ", ".join(f"{r.rule} {r.seconds_total:.1f}s" for r in table.head(5).itertuples()))
 EOF
     # Did the training jobs run on cuda? Every job's log starts with its command line (its --compute JSON);
     # compute.device 'cuda' makes resolve_device raise when CUDA is not visible, so a finished job ran there.

@@ -206,6 +206,10 @@ def test_source_pool_must_be_disjoint_from_tasks():
     sidetune.check_disjoint({"dataset": "digits", "tasks": 1, "class_groups": [[0, 1, 2, 3]]}, tasks, data)
     with pytest.raises(UserError, match=r"share classes \[5\]"):
         sidetune.check_disjoint({"dataset": "digits", "tasks": 1, "class_groups": [[0, 1, 5]]}, tasks, data)
+    # the same classes on disjoint image shares: no image in common, so allowed
+    share = {"parts": 2, "seed": 0}
+    sidetune.check_disjoint({"dataset": "digits", "tasks": 1, "class_groups": [[0, 1, 5]],
+                             "image_share": {**share, "part": 0}}, {**tasks, "image_share": {**share, "part": 1}}, data)
 
 
 def test_snakemake_runs_all_six_methods_on_the_test_config(workdir):

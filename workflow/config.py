@@ -112,6 +112,14 @@ def _schedule_errors(config: dict) -> list[str]:
     return errors
 
 
+def disjoint_image_shares(a: dict, b: dict) -> bool:
+    """Two suite specs that keep different ``image_share`` parts of one draw (same parts and seed) never share a
+    training image, whatever their classes."""
+    sa, sb = a.get("image_share"), b.get("image_share")
+    return bool(sa and sb and sa["parts"] == sb["parts"] and sa.get("seed", 0) == sb.get("seed", 0)
+                and sa["part"] != sb["part"])
+
+
 def _task_classes(spec: dict, task: int) -> set[int] | None:
     """A task's class ids when the config alone fixes them (explicit class_groups), else None."""
     groups = spec.get("class_groups")
@@ -123,10 +131,7 @@ def _shared_image_errors(suites: dict, prior: dict) -> list[str]:
     different datasets, disjoint classes, or disjoint ``image_share`` parts (same parts and seed)."""
     src_name, tgt_name = prior["source_suite"], prior["target_suite"]
     src, tgt = suites[src_name], suites[tgt_name]
-    if src["dataset"] != tgt["dataset"]:
-        return []
-    a, b = src.get("image_share"), tgt.get("image_share")
-    if a and b and a["parts"] == b["parts"] and a.get("seed", 0) == b.get("seed", 0) and a["part"] != b["part"]:
+    if src["dataset"] != tgt["dataset"] or disjoint_image_shares(src, tgt):
         return []
     if src_name == tgt_name and prior.get("source_task") != prior.get("target_task"):
         return []  # one suite's tasks have disjoint classes

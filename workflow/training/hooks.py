@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import copy
 
-from .batchnorm import recompute_batchnorm
-
 
 class Hook:
     def on_fit_start(self, trainer) -> None: ...
@@ -40,6 +38,8 @@ class RecomputeBatchNorm(Hook):
     is at 99%, was seen on a narrow CPG network pruned over one epoch)."""
 
     def before_validation(self, trainer, train) -> None:
+        from .loop import recompute_batchnorm  # the loop imports this module
+
         recompute_batchnorm(trainer.model, train.x, forward=trainer.forward, batch_size=trainer.cfg.eval_batch_size,
                             device=trainer.device)
 

@@ -232,6 +232,28 @@ def predict_logits(model: nn.Module, x: torch.Tensor, *, device="cpu", forward: 
     return torch.cat(out) if out else torch.empty(0)
 
 
+@torch.no_grad()
+def recompute_batchnorm(model: nn.Module, x: torch.Tensor, *, forward: Callable = default_forward,
+                        batch_size: int = 128, device="cpu") -> None:
+    """Reset every BatchNorm's running statistics and re-estimate them as a cumulative average (momentum None)
+    over one pass of ``x`` in train mode, so they match the weights as they are now (after weights were moved
+    to a subspace point, or pruned faster than the running average follows)."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    was_training = model.training
+    model.train()
+    for i in range(0, len(x), batch_size):
+        forward(model, x[i:i + batch_size].to(device))
+    for m, mom in zip(norms, saved):
+        m.momentum = mom
+    model.train(was_training)
+
+
 def evaluate(model: nn.Module, split, *, device="cpu", forward: Callable = default_forward,
              batch_size: int = 512) -> dict:
     """Accuracy, NLL and ECE of ``model`` on a split (see :mod:`workflow.metrics`)."""

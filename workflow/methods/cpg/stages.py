@@ -199,9 +199,10 @@ def prune_sweep(start: dict, task, *, params: dict, status: dict, num_tasks: int
         prepare_task(net, k, picking=False, fixed_picks=None if reuse_all else picks)
         pruner = GradualPruner(net, k, previous, s, ramp, stage["frequency"])
         optimizers = [build_optimizer(weight_params(net), cfg)]
-        hist = Trainer(net, cfg, optimizers=optimizers, hooks=[pruner, OwnershipGradientMask(net, wd), *bn_hooks(params)],
-                       device=device, seed=stage_seed(seed, task.index, "prune", level),
-                       desc=f"prune task {task.index} to {s}", progress_file=progress_file).fit(task.train, task.val)
+        hooks = [pruner, OwnershipGradientMask(net, wd), *bn_hooks(params)]
+        hist = Trainer(net, cfg, optimizers=optimizers, hooks=hooks, device=device,
+                       seed=stage_seed(seed, task.index, "prune", level), desc=f"prune task {task.index} to {s}",
+                       progress_file=progress_file).fit(task.train, task.val)
         history += [{**h, "sparsity": s} for h in hist]
         last = hist[-1]
         net.capture_task_state(task.index, picked=picks, reuse_all_old=reuse_all)
@@ -254,8 +255,9 @@ def retrain(chosen: dict, task, *, params: dict, seed: int, device="cpu", checkp
         optimizers.append(torch.optim.Adam(masks, lr=stage["mask_lr"]))
     patience = PatienceFromBaseline(baseline, stage["patience"], snapshot=net.state_dict,
                                     restore=net.load_state_dict)
-    history = Trainer(net, cfg, optimizers=optimizers, hooks=[OwnershipGradientMask(net, wd), *bn_hooks(params), patience],
-                      device=device, seed=stage_seed(seed, task.index, "retrain"), checkpoint_path=checkpoint_path,
+    hooks = [OwnershipGradientMask(net, wd), *bn_hooks(params), patience]
+    history = Trainer(net, cfg, optimizers=optimizers, hooks=hooks, device=device,
+                      seed=stage_seed(seed, task.index, "retrain"), checkpoint_path=checkpoint_path,
                       desc=f"retrain task {task.index}", progress_file=progress_file).fit(task.train, task.val)
     improved = patience.best_state is not None
     if improved:

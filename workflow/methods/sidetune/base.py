@@ -12,6 +12,7 @@ import hashlib
 import torch
 from torch import nn
 
+from ...config import disjoint_image_shares
 from ...data.suites import Split, class_groups
 from ...errors import UserError
 from ...training import predict_logits
@@ -66,9 +67,10 @@ def state_hash(module: nn.Module) -> str:
 
 
 def check_disjoint(source_spec: dict, task_spec: dict, data) -> None:
-    """The base must not see the continual tasks' classes: on one dataset, the two suites' classes must not
-    overlap (on different datasets, e.g. CIFAR-10 vs CIFAR-100 in the paper, they cannot)."""
-    if source_spec["dataset"] != task_spec["dataset"]:
+    """The base must not see the continual tasks' training images: on one dataset, the two suites' classes must not
+    overlap (on different datasets, e.g. CIFAR-10 vs CIFAR-100 in the paper, or on disjoint image shares, they
+    cannot)."""
+    if source_spec["dataset"] != task_spec["dataset"] or disjoint_image_shares(source_spec, task_spec):
         return
     source = {c for g in class_groups(source_spec, data) for c in g}
     tasks = {c for g in class_groups(task_spec, data) for c in g}
@@ -76,7 +78,8 @@ def check_disjoint(source_spec: dict, task_spec: dict, data) -> None:
     if shared:
         raise UserError(f"the side-tuning source pool (sidetune.source_suite) and the task suite (sidetune.suite) "
                         f"share classes {shared} of '{source_spec['dataset']}': the base would be pretrained on "
-                        f"the tasks' data. Give the two suites disjoint class_groups.")
+                        f"the tasks' data. Give the two suites disjoint class_groups, or image_share entries with "
+                        f"the same parts and seed and different parts.")
 
 
 def pretrain_base(source_task, *, model: str, width: float, train: dict, seed: int, device, progress_file=None):

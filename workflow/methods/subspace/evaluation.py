@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from ... import metrics
 from ...training import predict_logits, recompute_batchnorm
