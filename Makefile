@@ -11,7 +11,7 @@ CORES  ?= all
 # Extra Snakemake arguments, e.g. SMK_ARGS='--configfile config/fashion.yaml'
 SMK_ARGS ?=
 
-.PHONY: venv reproduce test test-slurm test-deps bench budget dry-run report figures pull push clean-results
+.PHONY: venv reproduce test test-slurm test-deps data-fashion bench budget dry-run report figures pull push clean-results
 
 venv: $(STAMP)
 
@@ -43,6 +43,19 @@ test-deps:
 	    $(SLURM_PKGS)) >/dev/null 2>&1 || echo "warning: could not install $(SLURM_PKGS); the SLURM test will be skipped"; \
 	fi
 
+# Fashion-MNIST for config/fashion.yaml. Offline where Debian's dataset-fashion-mnist can be installed (as root),
+# else the download rule falls back to torchvision's download (with its checksums); with neither it stops with
+# the dataset's name, the URL it tried and where to put the files by hand.
+FASHION_IDX := /usr/share/datasets/fashion-mnist
+DATA_ROOT   ?= resources/data
+data-fashion: venv
+	@if [ ! -d $(FASHION_IDX) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's dataset-fashion-mnist (IDX files in $(FASHION_IDX))"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) >/dev/null 2>&1 \
+	    || echo "note: dataset-fashion-mnist could not be installed; trying torchvision's download"; \
+	fi
+	$(BIN)/snakemake --cores 1 --configfile config/fashion.yaml $(SMK_ARGS) -- $(DATA_ROOT)/fashion_mnist/manifest.json
+
 dry-run: venv
 	$(BIN)/snakemake -n --cores 1
 
@@ -65,9 +78,11 @@ pull: venv
 bench: venv
 	for b in benchmarks/bench_*.py; do $(BIN)/python -m benchmarks.$$(basename $$b .py) || exit 1; done
 
-# The end-to-end budget of the main job from a clean copy (benchmarks/budget.csv, summary.csv, summary.png).
+# The end-to-end budget of a config's DAG from a clean copy: benchmarks/budget.csv, summary.csv, summary.png for
+# the default; budget_<stem>.csv etc. for CONFIG=config/<stem>.yaml (e.g. make budget CONFIG=config/fashion.yaml).
+CONFIG ?=
 budget: venv
-	$(BIN)/python -m benchmarks.budget --cores 2
+	$(BIN)/python -m benchmarks.budget --cores 2 $(if $(CONFIG),--configfile $(CONFIG))
 
 figures: venv
 	$(BIN)/snakemake --cores $(CORES) figures $(SMK_ARGS)

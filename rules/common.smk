@@ -14,6 +14,9 @@ from workflow.config import coerce_command_line_values, config_errors, format_er
 PYTHON = shlex.quote(sys.executable)  # kept for older rules; prefer plain `python` in shell commands
 # Jobs run `python` from the environment that runs Snakemake (the project's .venv), also inside cluster jobs.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+# ... and import this copy's `workflow` package (not the one an editable install points at): a job runs the code
+# of the workflow folder it belongs to, so editing one checkout never changes another's running jobs.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
 SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
 
 

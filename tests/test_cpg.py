@@ -15,7 +15,7 @@ import yaml
 from tests.conftest import REPO, make_tasks, snakemake
 from workflow.io import torch_load
 from workflow.methods.cpg import stages
-from workflow.methods.cpg.choose import CAPPED, GROW, OK, choose_sparsity, finetune_status
+from workflow.methods.cpg.choose import CAPPED, GROW, OK, choose_sparsity, collapsed, finetune_status
 from workflow.methods.cpg.hooks import PatienceFromBaseline
 from workflow.methods.cpg.layers import PICK_THRESHOLD, binarize, sharable_layers
 from workflow.methods.cpg.network import CPGNet, task_view
@@ -182,6 +182,19 @@ def test_unreachable_goal_grows():
     tasks = make_tasks(n_tasks=1, per_class=20)
     _, status, _ = stages.finetune(None, tasks[0], params=tiny_params("cpg"), goal=2.0, seed=0)
     assert status["status"] == GROW
+
+
+def test_relative_collapse_gate_on_a_task_below_the_absolute_gate():
+    """A task that trains to 0.935 (Fashion-MNIST's coat vs shirt): the original's absolute 0.95 gate calls every
+    pruning level collapsed and the finetune unfinished; the relative gate measures against the task itself."""
+    assert collapsed(0.935, 0.935, 0.95)                          # absolute: collapsed before any pruning
+    assert not collapsed(0.93, 0.935, 0.95, "relative")           # relative: 0.93 >= 0.95 x 0.935
+    assert collapsed(0.88, 0.935, 0.95, "relative")               # 0.88 < 0.888
+    assert finetune_status(0.935, 0.94, 0.93, train_gate=0.95, multiplier=1.0, max_multiplier=1.5) == GROW
+    assert finetune_status(0.935, 0.94, 0.93, train_gate=0.95, multiplier=1.0, max_multiplier=1.5,
+                           collapse_gate="relative") == OK
+    assert finetune_status(0.935, 0.92, 0.93, train_gate=0.95, multiplier=1.5, max_multiplier=1.5,
+                           collapse_gate="relative") == CAPPED
 
 
 def test_binarizer_and_straight_through():

@@ -23,7 +23,7 @@ import torch
 from ...errors import UserError
 from ...training import RecomputeBatchNorm, TrainConfig, Trainer, evaluate, predict_logits, seed_everything
 from ...training.loop import build_optimizer
-from .choose import CAPPED, finetune_status
+from .choose import ABSOLUTE, CAPPED, collapsed, finetune_status
 from .hooks import GradualPruner, MaskLrSchedule, OwnershipGradientMask, PatienceFromBaseline
 from .layers import sharable_layers
 from .network import CPGNet, new_network, task_view, widen
@@ -136,7 +136,8 @@ def finetune(start: dict | None, task, *, params: dict, goal: float, seed: int, 
         "owned_weights": owned_count(net, k),
         "status": finetune_status(last["train_accuracy"], last["val_accuracy"], goal,
                                   train_gate=params["train_gate"], multiplier=net.spec.multiplier,
-                                  max_multiplier=growth["max_multiplier"]),
+                                  max_multiplier=growth["max_multiplier"],
+                                  collapse_gate=params.get("collapse_gate", ABSOLUTE)),
     }
     for _, m in sharable_layers(net.backbone):
         m.detach_picking()
@@ -160,7 +161,8 @@ def prune_sweep(start: dict, task, *, params: dict, status: dict, num_tasks: int
     """Gradual pruning of task k's weights over the configured levels, each run continuing from the last.
 
     Returns (records, {sparsity: network state}, history). Level 0.0 is the finetuned network. The sweep stops
-    when a level collapses (training accuracy below ``train_gate``), when its validation accuracy is more than
+    when a level collapses (training accuracy below ``train_gate``, or below ``train_gate`` x the unpruned
+    training accuracy with ``collapse_gate: relative``; ``choose.collapsed``), when its validation accuracy is more than
     ``stop_margin`` below goal - allowed loss (goal mode), or, for a task capped at maximum width, once it reaches
     the reserve ratio 1 - round(1/(R+1), 1) (R = tasks still to come).
     """
@@ -208,7 +210,8 @@ def prune_sweep(start: dict, task, *, params: dict, status: dict, num_tasks: int
         net.capture_task_state(task.index, picked=picks, reuse_all_old=reuse_all)
         records.append({"sparsity": s, "val_accuracy": last["val_accuracy"],
                         "train_accuracy": last["train_accuracy"],
-                        "collapsed": last["train_accuracy"] + 1e-9 < params["train_gate"],
+                        "collapsed": collapsed(last["train_accuracy"], records[0]["train_accuracy"],
+                                               params["train_gate"], params.get("collapse_gate", ABSOLUTE)),
                         "layer_sparsity": sparsities(net, k)})
         levels[s] = net.to_state()
         log.info("task %d sparsity %.2f: val %.4f train %.4f", task.index, s, last["val_accuracy"],
