@@ -23,7 +23,11 @@ rule claims:
     input:
         result_targets,
     output:
-        "results/claims.csv",
+        report(
+            "results/claims.csv",
+            caption="../report/claims.rst",
+            category="Paper claims",
+        ),
     params:
         methods=" ".join(config["methods"]),
     log:

@@ -1,4 +1,6 @@
-"""Rule `claims`: the paper-claims table (results/claims.csv) from the result tables of this run."""
+"""Rule `claims`: the paper-claims table (results/claims.csv) from the result tables of this run: each claim a
+paired per-seed comparison with a verdict (holds, fails, indistinguishable, too few seeds, no results); the rule
+is in workflow/claims.py."""
 
 from pathlib import Path
 
@@ -12,8 +14,11 @@ from workflow.io import write_csv
 def main(args):
     table = evaluate_claims(args.inputs, args.methods)
     write_csv(args.out, table)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-        log.info("claims:\n%s", table[["method", "claim", "measured", "passed"]].to_string(index=False))
+    shown = ["method", "claim", "seeds", "per_seed_verdicts", "diff_mean", "diff_se", "verdict", "measured"]
+    with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.float_format", "{:+.4f}".format):
+        log.info("claims (verdict rule: workflow/claims.py):\n%s", table[shown].to_string(index=False))
+    for verdict, count in table["verdict"].value_counts().items():
+        log.info("%s: %d", verdict, count)
 
 
 if __name__ == "__main__":
