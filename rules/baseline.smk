@@ -32,6 +32,8 @@ rule baseline_collect:
         accuracy="results/baseline/{suite}/seed{seed}/accuracy.csv",
         summary="results/baseline/{suite}/seed{seed}/summary.json",
         goals="results/baseline/{suite}/seed{seed}/baseline_acc.json",
+    params:
+        method=as_json(config["baseline"]),  # recorded as the summary's provenance (config hash)
     log:
         "logs/baseline_collect/{suite}/seed{seed}.log",
     benchmark:
@@ -41,7 +43,8 @@ rule baseline_collect:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python scripts/baseline_collect.py --results {input} --out $(dirname {output.summary}) --log {log}"
+        "python scripts/baseline_collect.py --results {input} --params {params.method} "
+        "--out $(dirname {output.summary}) --log {log}"
 
 
 rule baseline_figure:

@@ -168,6 +168,8 @@ rule cpg_collect:
         capacity=f"{CPG_RUN}/capacity.csv",
     wildcard_constraints:
         method="|".join(CPG_METHODS),
+    params:
+        method=lambda wc: as_json(config[wc.method]),  # recorded as the summary's provenance (config hash)
     log:
         "logs/cpg_collect/{method}/{suite}/seed{seed}.log",
     benchmark:
@@ -178,7 +180,7 @@ rule cpg_collect:
         runtime=10,
     shell:
         "python scripts/cpg_collect.py --method {wildcards.method} --seed {wildcards.seed} --evals {input.evals} "
-        "--goals {input.goals} --out $(dirname {output.summary}) --log {log}"
+        "--goals {input.goals} --params {params.method} --out $(dirname {output.summary}) --log {log}"
 
 
 rule cpg_accuracy_figure:

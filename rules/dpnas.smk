@@ -97,6 +97,8 @@ rule dpnas_hypotheses:
     output:
         table=f"{DPNAS}/hypotheses.csv",
         summary=f"{DPNAS}/summary.json",
+    params:
+        method=as_json(config.get("dpnas", {})),  # recorded as the summary's provenance (config hash)
     log:
         "logs/dpnas_hypotheses/{dataset}/seed{seed}.log",
     benchmark:
@@ -106,7 +108,7 @@ rule dpnas_hypotheses:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python scripts/dpnas_collect.py --tables {input.tables} --buffer {input.buffer} "
+        "python scripts/dpnas_collect.py --tables {input.tables} --buffer {input.buffer} --params {params.method} "
         "--out $(dirname {output.table}) --log {log}"
 
 

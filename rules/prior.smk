@@ -88,6 +88,8 @@ rule prior_collect:
     output:
         table="results/prior/{suite}/seed{seed}/transfer.csv",
         summary="results/prior/{suite}/seed{seed}/summary.json",
+    params:
+        method=as_json(PRIOR),  # recorded as the summary's provenance (config hash)
     log:
         "logs/prior_collect/{suite}/seed{seed}.log",
     benchmark:
@@ -98,7 +100,7 @@ rule prior_collect:
         runtime=10,
     shell:
         "python scripts/prior_collect.py --runs {input} --seed {wildcards.seed} --suite {wildcards.suite} "
-        "--out $(dirname {output.summary}) --log {log}"
+        "--params {params.method} --out $(dirname {output.summary}) --log {log}"
 
 
 rule prior_figure:

@@ -11,7 +11,8 @@ from workflow.methods.common import write_continual_results
 def main(args):
     results = [read_json(p) for p in args.results]
     r, goals = baseline.collect(results)
-    write_continual_results(args.out, r, extra_summary={"method": "baseline", "seed": results[0]["seed"]})
+    write_continual_results(args.out, r, extra_summary={"method": "baseline", "seed": results[0]["seed"]},
+                            params=args.params or None)
     write_json(args.out / "baseline_acc.json", {"goal_metric": "val_accuracy", "tasks": goals})
 
 

@@ -24,7 +24,7 @@ def main(args):
         "free_fraction": float(capacity["free"].iloc[-1] / capacity["total_weights"].iloc[-1]),
         "chosen_sparsity": capacity["sparsity"].tolist(),
         "baseline_average_accuracy": sum(reference) / len(reference),
-    })
+    }, params=args.params or None)
 
 
 if __name__ == "__main__":

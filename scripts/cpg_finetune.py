@@ -22,7 +22,7 @@ def main(args):
     resume = args.out / ".resume.pt"  # not a declared output: survives a killed job, removed on success
     net, status, history = stages.finetune(start, task, params=params, goal=goal, seed=args.seed,
                                            device=resolve_device(args.compute["device"]), checkpoint_path=resume,
-                                           progress_file=Progress.stream)
+                                           progress_file=Progress.stream, threads=args.compute.get("threads", 1))
     status["attempt"] = args.attempt
     torch_save(args.out / "finetune.pt", {"network": net.to_state()})
     write_csv(args.out / "history.csv", pd.DataFrame(history))

@@ -23,7 +23,7 @@ def main(args):
     multiplier = next_multiplier(status["multiplier"], growth["step"], growth["max_multiplier"])
     previous = torch_load(args.previous)["network"] if args.previous else None
     net = stages.grow(previous, multiplier=multiplier, params=params, in_shape=task.train.x.shape[1:],
-                      seed=args.seed, task_index=args.task)
+                      seed=args.seed, task_index=args.task, threads=1)  # its rule reserves one core
     torch_save(args.out, {"network": net.to_state(), "multiplier": multiplier})
     log.info("task %d: grown from multiplier %.3g to %.3g", args.task, status["multiplier"], multiplier)
 

@@ -24,7 +24,8 @@ def main(args):
     records, levels, history = stages.prune_sweep(
         torch_load(args.model)["network"], task, params=params, status=status, num_tasks=len(tasks), goal=goal,
         seed=args.seed, device=resolve_device(args.compute["device"]), progress=progress,
-        save_progress=lambda state: torch_save(resume, state), progress_file=Progress.stream)
+        save_progress=lambda state: torch_save(resume, state), progress_file=Progress.stream,
+        threads=args.compute.get("threads", 1))
     torch_save(args.levels, {"levels": levels})
     write_csv(args.history, pd.DataFrame(history))
     write_json(args.record, {"task": args.task, "goal": goal, "status": status["status"], "records": records})

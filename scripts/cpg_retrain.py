@@ -21,7 +21,8 @@ def main(args):
     resume = args.out / ".resume.pt"
     chosen = torch_load(args.chosen)
     net, info, history = stages.retrain(chosen["network"], tasks[args.task], params=params, seed=args.seed,
-                                        device=device, checkpoint_path=resume, progress_file=Progress.stream)
+                                        device=device, checkpoint_path=resume, progress_file=Progress.stream,
+                                        threads=args.compute.get("threads", 1))
     rows, logits = stages.evaluate_tasks(net, tasks, device=device)
     torch_save(args.out / "model.pt", {"network": net.to_state()})
     torch_save(args.out / "test_logits.pt", logits)

@@ -5,9 +5,10 @@ from pathlib import Path
 import pandas as pd
 
 from workflow.cli import log, parser, run
-from workflow.io import write_csv, write_json
+from workflow.io import write_csv
 from workflow.methods.dpnas.hypotheses import HYPOTHESES_COLUMNS, summarize
 from workflow.methods.dpnas.search import read_buffer
+from workflow.provenance import write_summary
 
 
 def main(args):
@@ -15,7 +16,7 @@ def main(args):
     table = table[HYPOTHESES_COLUMNS]
     write_csv(args.out / "hypotheses.csv", table)
     summary = summarize(read_buffer(args.buffer), table)
-    write_json(args.out / "summary.json", summary)
+    write_summary(args.out / "summary.json", summary, params=args.params or None)
     log.info("mean reward by epsilon %s", summary["mean_reward_by_epsilon"])
 
 

@@ -24,7 +24,8 @@ def main(args):
     pretrained_backbone = copy.deepcopy(net.backbone.state_dict())  # downstream runs start here
     resume = args.out / ".fit.resume.pt"
     stats, history = stages.fit_prior(net, task, args.params["swag"], seed=args.params["source_seed"],
-                                      device=device, checkpoint_path=resume, progress_file=Progress.stream)
+                                      device=device, checkpoint_path=resume, progress_file=Progress.stream,
+                                      threads=args.compute.get("threads", 1))
     summary = stages.swag_summary(stats)
     files.save_prior(args.out / "prior", backbone=net.backbone, model_state=pretrained_backbone,
                      network=saved["network"], stats=stats, extra={"swag": summary})

@@ -17,7 +17,8 @@ def main(args):
     device = resolve_device(args.compute["device"])
     resume = args.out / ".pretrain.resume.pt"  # not a declared output: survives a killed job
     net, history, result = stages.pretrain(task, args.params, seed=args.params["source_seed"], device=device,
-                                           checkpoint_path=resume, progress_file=Progress.stream)
+                                           checkpoint_path=resume, progress_file=Progress.stream,
+                                           threads=args.compute.get("threads", 1))
     torch_save(args.out / "pretrained.pt", {"state_dict": net.state_dict(), "network": result["network"],
                                             "classes": task.classes})
     write_csv(args.out / "pretrain_history.csv", pd.DataFrame(history))

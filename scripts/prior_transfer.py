@@ -14,7 +14,8 @@ def main(args):
     device = resolve_device(args.compute["device"])
     resume = args.out.with_name(".runs.partial.jsonl")  # not a declared output: finished runs of a killed job
     runs = transfer.run_transfer(args.prior, target, args.params, seed=args.seed, n_per_class=args.n,
-                                 device=device, progress_file=Progress.stream, cache_path=resume)
+                                 device=device, progress_file=Progress.stream, cache_path=resume,
+                                 threads=args.compute.get("threads", 1))
     write_csv(args.out, runs)
     resume.unlink(missing_ok=True)
     for r in runs[runs["selected"]].itertuples():

@@ -43,7 +43,7 @@ def main(args):
                                            "params": args.params})
         write_csv(args.out / "history.csv", pd.DataFrame(info["history"]))
     log.info("%s seconds per task: %s", args.method, [round(s, 2) for s in info["seconds_per_task"]])
-    summary = write_continual_results(args.out, r, extra_summary=extra)
+    summary = write_continual_results(args.out, r, extra_summary=extra, params=args.params, device=device)
     if args.method == "sidetune":
         write_csv(args.out / "alphas.csv", pd.DataFrame({"task": range(len(tasks)), "alpha": info["alphas"]}))
     remove_checkpoint(resume)

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from workflow.cli import log, parser, run
-from workflow.io import torch_load, write_csv, write_json
+from workflow.io import torch_load, write_csv
 from workflow.methods.common import load_suite
 from workflow.methods.subspace import alpha_curve, parse_model, simplex_row, standard_rows
 from workflow.methods.subspace.evaluation import line_summary
 from workflow.methods.subspace.training import build_model
+from workflow.provenance import write_summary
 from workflow.training import resolve_device, seed_everything
 
 
@@ -48,7 +49,7 @@ def main(args):
     write_csv(args.out / "simplex.csv", simplex_frame.round(6))
     summary = line_summary(curve[curve["model"] != "standard"], std_info, std_frame)
     summary["simplex"] = simplex_frame.round(6).to_dict(orient="records")
-    write_json(args.out / "summary.json", summary)
+    write_summary(args.out / "summary.json", summary, params=args.params, device=device)
     log.info("summary %s", summary)
 
 

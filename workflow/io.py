@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -67,11 +69,44 @@ def write_csv(path, frame) -> Path:
     return write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
+# What files written by torch_save may hold: tensors and plain containers. torch_load reads with
+# ``weights_only=True``, which refuses anything else, so artifacts pulled from a shared DVC remote are data, never code.
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+UNSAFE_FIX = ("delete it (and its .sha256 side-car) and rerun the rule that makes it (snakemake <that file>); "
+              "never load files from an untrusted source")
+
+
+def check_plain(obj, where: str = "") -> None:
+    """Raise TypeError unless ``obj`` is tensors, str/int/float/bool/None and dict/list/tuple of those (dict keys
+    plain scalars). Exact types: a numpy scalar, a dataclass or a subclass of a plain type is refused."""
+    import torch
+
+    if isinstance(obj, torch.Tensor) or type(obj) in _PLAIN_SCALARS:
+        return
+    if type(obj) in (dict, OrderedDict):
+        for key, value in obj.items():
+            if type(key) not in _PLAIN_SCALARS:
+                raise TypeError(f"{where or 'object'} has a key of type {type(key).__name__} ({key!r}); "
+                                f"use str/int/float/bool keys")
+            check_plain(value, f"{where}[{key!r}]")
+        return
+    if type(obj) in (list, tuple):
+        for i, value in enumerate(obj):
+            check_plain(value, f"{where}[{i}]")
+        return
+    raise TypeError(f"{where or 'object'} is a {type(obj).__module__}.{type(obj).__qualname__}: files written with "
+                    f"torch_save hold only tensors and dict/list/tuple/str/int/float/bool/None (convert it: "
+                    f"ndarray -> tensor or list, numpy scalar -> float()/int(), dataclass -> dict)")
+
+
 def torch_save(path, obj) -> Path:
-    """Save with torch.save atomically, with a sha256 side-car so a corrupt file is detected on load."""
+    """Save with torch.save atomically, with a sha256 side-car so a corrupt file is detected on load.
+
+    ``obj`` must be plain data (:func:`check_plain`): :func:`torch_load` reads with ``weights_only=True``."""
     import torch  # here, not at the top: jobs that only read and write tables never pay torch's import
 
     path = Path(path)
+    check_plain(obj, path.name)
     side = path.with_name(path.name + ".sha256")
 
     def write(tmp):
@@ -86,7 +121,12 @@ def torch_save(path, obj) -> Path:
 
 
 def torch_load(path, map_location="cpu"):
-    """Load a file written by :func:`torch_save`, checking its checksum first."""
+    """Load a file written by :func:`torch_save`, checking its checksum first.
+
+    Only tensors and plain containers are read (``weights_only=True``): a file holding anything else (a pickled
+    object, which could run code when read) is refused with a :class:`UserError`, whatever its side-car says."""
+    import pickle
+
     import torch
 
     path = Path(path)
@@ -100,7 +140,18 @@ def torch_load(path, map_location="cpu"):
             raise CorruptFile(f"{path} is corrupt (sha256 {actual[:12]}... but {expected[:12]}... was written). "
                               f"Delete it and rerun snakemake to remake it.")
     try:
-        return torch.load(path, map_location=map_location, weights_only=False)
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        message = str(exc)
+        if "weights only" in message.lower() or "weights_only" in message.lower():
+            found = re.search(r"Unsupported (?:global: GLOBAL \S+|[^.\n]*)", message)
+            what = found.group(0).strip() if found else "not weights-only data"
+            holds = "Python objects" if "GLOBAL" in what else "something other than tensors and plain data"
+            raise UserError(f"refusing to load {path}: it holds {holds} ({what}), and a file that is not only "
+                            f"tensors and plain data can run code when read. If an older version of this workflow "
+                            f"made it or you do not know where it comes from, "
+                            f"{UNSAFE_FIX.replace('<that file>', str(path))}.") from None
+        raise CorruptFile(f"cannot read {path} ({exc}). Delete it and rerun snakemake to remake it.") from exc
     except Exception as exc:  # truncated zip, wrong format
         raise CorruptFile(f"cannot read {path} ({exc}). Delete it and rerun snakemake to remake it.") from exc
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
-from ..io import write_csv, write_json
+from ..io import write_csv
+from ..provenance import write_summary
 
 
 def load_suite(data_dir, suite_spec: dict):
@@ -18,14 +19,15 @@ def load_suite(data_dir, suite_spec: dict):
     return build_suite(suite_spec, load_arrays(data_dir))
 
 
-def write_continual_results(out_dir, r: np.ndarray, extra_summary: dict | None = None, reference=None) -> dict:
-    """Write ``accuracy.csv`` (long R) and ``summary.json`` (metrics of R + ``extra_summary``) into ``out_dir``."""
+def write_continual_results(out_dir, r: np.ndarray, extra_summary: dict | None = None, reference=None, *,
+                            params=None, device=None) -> dict:
+    """Write ``accuracy.csv`` (long R) and ``summary.json`` (metrics of R + ``extra_summary`` + provenance of
+    ``params``, the job's config section, and ``device``) into ``out_dir``."""
     out_dir = Path(out_dir)
     write_csv(out_dir / "accuracy.csv", metrics.accuracy_frame(r))
     summary = metrics.summarize(r, reference=reference)
     summary.update(extra_summary or {})
-    write_json(out_dir / "summary.json", summary)
-    return summary
+    return write_summary(out_dir / "summary.json", summary, params=params, device=device)
 
 
 def read_accuracy(path) -> pd.DataFrame:

@@ -31,12 +31,24 @@ def register_model(name: str):
 
 
 def scaled(channels: int, width: float) -> int:
+    """``channels`` x ``width``, rounded (at least 1)."""
     return max(1, int(round(channels * width)))
+
+
+def truncated(channels: int, width: float) -> int:
+    """``channels`` x ``width``, truncated (at least 1): ``int(v * w)``, as CPG's original VGG scales its layers."""
+    return max(1, int(channels * width))
 
 
 class Backbone(nn.Module):
     """A feature extractor: ``features`` (the blocks, then global average pooling) maps images to
-    ``out_features`` values."""
+    ``out_features`` values.
+
+    ``head_bias``: whether a classification head on these features has a bias (the original architecture's
+    choice); :meth:`init_head` initialises such a head (default: the layer's own initialisation).
+    """
+
+    head_bias = True
 
     def __init__(self, blocks: list[nn.Module], out_features: int, pool: bool = True):
         super().__init__()
@@ -46,6 +58,9 @@ class Backbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
+
+    def init_head(self, head: nn.Module) -> None:
+        """Initialise a head on this backbone's features; the default keeps the layer's own initialisation."""
 
 
 def build_backbone(name: str, in_shape: tuple[int, int, int], width: float = 1.0,
@@ -61,7 +76,10 @@ class Classifier(nn.Module):
     def __init__(self, backbone: nn.Module, num_classes: int, linear=nn.Linear):
         super().__init__()
         self.backbone = backbone
-        self.head = linear(backbone.out_features, num_classes)
+        no_bias = {} if getattr(backbone, "head_bias", True) else {"bias": False}
+        self.head = linear(backbone.out_features, num_classes, **no_bias)
+        if hasattr(backbone, "init_head"):
+            backbone.init_head(self.head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x))

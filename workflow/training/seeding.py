@@ -14,22 +14,33 @@ from ..errors import UserError
 def seed_everything(seed: int, deterministic: bool = True, threads: int | None = 1) -> None:
     """Seed python, numpy and torch; ask torch for deterministic kernels.
 
-    The intra-op thread count is fixed (default 1) because float reductions split across a different number of
-    threads can round differently: results must not depend on ``--cores``.
+    The intra-op thread count is fixed (``threads``, default 1; None keeps the current setting) because float
+    reductions split across a different number of threads can round differently: results must not depend on
+    ``--cores``. A job passes its ``compute.threads`` (the cores its rule reserves), so that every stage seeding
+    itself keeps that count instead of falling back to 1.
     """
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    if threads:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
 
 
+def set_threads(threads: int | None) -> None:
+    """Fix torch's intra-op thread count to ``threads`` (a job's ``compute.threads``, the cores its rule reserves);
+    None or 0 keeps the current setting."""
+    if threads:
+        torch.set_num_threads(int(threads))
+
+
 def rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Every RNG's state as plain data (tensors, lists, numbers), so a checkpoint loads with weights_only=True."""
+    name, key, pos, has_gauss, gauss = np.random.get_state()
+    numpy_state = [str(name), key.tolist(), int(pos), int(has_gauss), float(gauss)]
+    state = {"python": random.getstate(), "numpy": numpy_state, "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -37,7 +48,8 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, key, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((name, np.asarray(key, dtype=np.uint32), pos, has_gauss, gauss))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])

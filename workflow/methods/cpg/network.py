@@ -4,9 +4,12 @@ Per task k the network keeps, outside the shared weights (``tasks[k-1]``): its B
 statistics, the biases of the sharable layers, its binarised picking mask, its width multiplier and class count.
 Restoring them is what makes old tasks exact: the shared BatchNorm modules are retrained by every new task.
 
-Width: the multiplier m counts parameters, so channels scale by sqrt(m) (a conv's parameters grow as width^2).
-Growing copies every sharable weight into the top-left block ``[:out_old, :in_old]`` of the wider layer; the new
-entries are free (owner 0).
+Width: the multiplier m counts parameters, so channels scale by sqrt(m) (a conv's parameters grow as width^2); the
+model builder rounds the scaled channel counts its own way (VGG16-BN truncates, as the original: 64 -> 78, 512 ->
+627, its FCs 4096 -> 5016 at m = 1.5). Growing copies every sharable weight, conv or FC, into the top-left block
+``[:out_old, :in_old]`` of the wider layer; the new entries are free (owner 0). Every conv and linear layer the
+builder makes through ``layers.conv`` / ``layers.linear`` is sharable (VGG16-BN: 13 convs and its 2 FCs); the
+task heads are plain, one per task, on the backbone's ``out_features``.
 """
 
 from __future__ import annotations
@@ -57,7 +60,10 @@ class CPGNet(nn.Module):
         return len(self.heads)
 
     def add_head(self, num_classes: int) -> nn.Linear:
-        self.heads.append(nn.Linear(self.backbone.out_features, num_classes).to(self.device))
+        head = nn.Linear(self.backbone.out_features, num_classes)
+        if hasattr(self.backbone, "init_head"):  # the architecture's own head initialisation (VGG: N(0, 0.01))
+            self.backbone.init_head(head)
+        self.heads.append(head.to(self.device))
         self.active = len(self.heads) - 1
         return self.heads[-1]
 

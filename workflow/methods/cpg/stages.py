@@ -9,6 +9,9 @@
 Networks travel between stages as :meth:`CPGNet.to_state` dicts. All training goes through the shared Trainer:
 SGD for the weights (built-in weight decay 0; decay is added by hand to trainable weights only) and Adam for the
 picking mask, with :class:`OwnershipGradientMask` keeping old weights bit-identical.
+
+Every stage takes ``threads``, torch's intra-op thread count for the whole stage, evaluation included (the scripts
+pass ``compute.threads``, the cores the rule reserves; None keeps the caller's setting).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import numpy as np
 import torch
 
 from ...errors import UserError
-from ...training import RecomputeBatchNorm, TrainConfig, Trainer, evaluate, predict_logits, seed_everything
+from ...training import (RecomputeBatchNorm, TrainConfig, Trainer, evaluate, predict_logits, seed_everything,
+                         set_threads)
 from ...training.loop import build_optimizer
 from .choose import ABSOLUTE, CAPPED, collapsed, finetune_status
 from .hooks import GradualPruner, MaskLrSchedule, OwnershipGradientMask, PatienceFromBaseline
@@ -75,10 +79,10 @@ def owned_count(net: CPGNet, k: int) -> int:
 # -- grow -------------------------------------------------------------------------------------------------------
 
 def grow(previous: dict | None, *, multiplier: float, params: dict, in_shape, seed: int, task_index: int,
-         device="cpu") -> CPGNet:
+         device="cpu", threads: int | None = 1) -> CPGNet:
     """The starting network of a finetune attempt at a larger width: the previous task's chosen network widened
     (old weights top-left, new entries free), or a fresh network at that width for the first task."""
-    seed_everything(stage_seed(seed, task_index, "grow"))
+    seed_everything(stage_seed(seed, task_index, "grow"), threads=threads)
     if previous is None:
         return new_network(params["model"], in_shape, params["width"], multiplier, device)
     return widen(CPGNet.from_state(previous, device), multiplier)
@@ -100,10 +104,10 @@ def claim_free_weights(net: CPGNet, k: int) -> int:
 
 
 def finetune(start: dict | None, task, *, params: dict, goal: float, seed: int, device="cpu",
-             checkpoint_path=None, progress_file=None) -> tuple[CPGNet, dict, list]:
+             checkpoint_path=None, progress_file=None, threads: int | None = 1) -> tuple[CPGNet, dict, list]:
     """Train task k = task.index + 1 on everything free; returns (network, status record, history)."""
     k = task.index + 1
-    seed_everything(stage_seed(seed, task.index, "finetune"))
+    seed_everything(stage_seed(seed, task.index, "finetune"), threads=threads)
     if start is None:
         if task.index != 0:
             raise UserError(f"task {task.index} needs the previous task's network to start from")
@@ -157,7 +161,8 @@ def bn_hooks(params: dict) -> list:
 
 
 def prune_sweep(start: dict, task, *, params: dict, status: dict, num_tasks: int, goal: float, seed: int,
-                device="cpu", progress=None, save_progress=None, progress_file=None) -> tuple[list, dict, list]:
+                device="cpu", progress=None, save_progress=None, progress_file=None,
+                threads: int | None = 1) -> tuple[list, dict, list]:
     """Gradual pruning of task k's weights over the configured levels, each run continuing from the last.
 
     Returns (records, {sparsity: network state}, history). Level 0.0 is the finetuned network. The sweep stops
@@ -166,6 +171,7 @@ def prune_sweep(start: dict, task, *, params: dict, status: dict, num_tasks: int
     ``stop_margin`` below goal - allowed loss (goal mode), or, for a task capped at maximum width, once it reaches
     the reserve ratio 1 - round(1/(R+1), 1) (R = tasks still to come).
     """
+    set_threads(threads)
     k = task.index + 1
     stage = params["prune"]
     net = CPGNet.from_state(start, device)
@@ -196,7 +202,7 @@ def prune_sweep(start: dict, task, *, params: dict, status: dict, num_tasks: int
             break
         if _stop(records[-1], goal, params, stage):
             break
-        seed_everything(stage_seed(seed, task.index, "prune", level))
+        seed_everything(stage_seed(seed, task.index, "prune", level), threads=threads)
         reuse_all = not params["picking"]
         prepare_task(net, k, picking=False, fixed_picks=None if reuse_all else picks)
         pruner = GradualPruner(net, k, previous, s, ramp, stage["frequency"])
@@ -234,9 +240,10 @@ def _stop(last: dict, goal: float, params: dict, stage: dict) -> bool:
 # -- retrain ----------------------------------------------------------------------------------------------------
 
 def retrain(chosen: dict, task, *, params: dict, seed: int, device="cpu", checkpoint_path=None,
-            progress_file=None) -> tuple[CPGNet, dict, list]:
+            progress_file=None, threads: int | None = 1) -> tuple[CPGNet, dict, list]:
     """Fresh picking masks (0.01) and task k's remaining weights, retrained with patience against the chosen
     network's validation accuracy; skipped for the first task and when picking is off with 0 epochs."""
+    set_threads(threads)
     k = task.index + 1
     stage = params["retrain"]
     net = CPGNet.from_state(chosen, device)
@@ -251,7 +258,7 @@ def retrain(chosen: dict, task, *, params: dict, seed: int, device="cpu", checkp
             "epochs_run": 0}
     if skip:
         return net, info, []
-    seed_everything(stage_seed(seed, task.index, "retrain"))
+    seed_everything(stage_seed(seed, task.index, "retrain"), threads=threads)
     masks = prepare_task(net, k, picking=params["picking"])
     optimizers = [build_optimizer(weight_params(net), cfg)]
     if masks:

@@ -14,9 +14,11 @@ def network_spec(params: dict, in_shape) -> dict:
     return {"model": params["model"], "width": params.get("width", 1.0), "in_shape": list(in_shape)}
 
 
-def pretrain(task, params: dict, *, seed: int, device, checkpoint_path=None, progress_file=None):
-    """Train backbone + source head on the source task (from torchvision weights if ``pretrain.init``)."""
-    seed_everything(seed)
+def pretrain(task, params: dict, *, seed: int, device, checkpoint_path=None, progress_file=None,
+             threads: int | None = 1):
+    """Train backbone + source head on the source task (from torchvision weights if ``pretrain.init``);
+    ``threads``: torch's thread count (the job's ``compute.threads``; None keeps the caller's setting)."""
+    seed_everything(seed, threads=threads)
     spec = network_spec(params, task.train.x.shape[1:])
     net = build_network(spec, spec["in_shape"], task.num_classes,
                         pretrained_init=params["pretrain"].get("init", "random") == "torchvision").to(device)
@@ -28,11 +30,13 @@ def pretrain(task, params: dict, *, seed: int, device, checkpoint_path=None, pro
     return net, history, result
 
 
-def fit_prior(net, task, swag: dict, *, seed: int, device, checkpoint_path=None, progress_file=None):
+def fit_prior(net, task, swag: dict, *, seed: int, device, checkpoint_path=None, progress_file=None,
+              threads: int | None = 1):
     """Continue training on the source task for ``swag.train.epochs`` epochs, one SWAG snapshot per epoch of the
     backbone's parameters; constant lr, or ``schedule: cyclic`` (a cosine from lr to 0 within every epoch, the
-    snapshot at its low point). Returns the SWAG stats (mean, variance, factor) and the training history."""
-    seed_everything(seed + 1)
+    snapshot at its low point). Returns the SWAG stats (mean, variance, factor) and the training history.
+    ``threads``: as :func:`pretrain`."""
+    seed_everything(seed + 1, threads=threads)
     cfg = TrainConfig.from_dict({**swag["train"], "schedule": "constant"})
     collector = SwagCollector(net.backbone.parameters(), rank=swag["rank"])
     hooks = [collector]

@@ -21,7 +21,7 @@ import torch
 from ... import metrics
 from ...data import Split
 from ...errors import UserError
-from ...training import TrainConfig, Trainer, evaluate, seed_everything
+from ...training import TrainConfig, Trainer, evaluate, seed_everything, set_threads
 from .density import ARMS, PriorLoss, build_prior
 from .files import load_prior
 from .networks import build_network
@@ -53,9 +53,11 @@ def epochs_for(steps: int, n_train: int, batch_size: int) -> int:
 class Runner:
     """Builds networks from the prior files and runs one (arm, lambda, inference) configuration."""
 
-    def __init__(self, prior_prefix, target, params: dict, *, seed: int, device, progress_file=None):
+    def __init__(self, prior_prefix, target, params: dict, *, seed: int, device, progress_file=None,
+                 threads: int | None = 1):
         self.target, self.params, self.seed, self.device = target, params, seed, device
-        self.progress_file = progress_file
+        self.progress_file, self.threads = progress_file, threads
+        set_threads(threads)
         probe = self._fresh_network()
         self.prior = load_prior(prior_prefix, probe.backbone)  # checks the parameter-order manifest
         self.stats = {k: self.prior[k].to(device) for k in ("mean", "variance", "factor")}
@@ -65,7 +67,7 @@ class Runner:
         return build_network(spec, self.target.train.x.shape[1:], self.target.num_classes)
 
     def network(self, run_seed: int):
-        seed_everything(run_seed)  # the same head initialisation for every arm
+        seed_everything(run_seed, threads=self.threads)  # the same head initialisation for every arm
         net = self._fresh_network()
         net.backbone.load_state_dict(self.prior["model"]["state_dict"])
         return net.to(self.device)
@@ -139,14 +141,16 @@ class RunCache:
 
 
 def run_transfer(prior_prefix, target, params: dict, *, seed: int, n_per_class: int, device,
-                 progress_file=None, cache_path=None) -> pd.DataFrame:
+                 progress_file=None, cache_path=None, threads: int | None = 1) -> pd.DataFrame:
     """Every run of one (seed, N): MAP over the lambda grid per arm, then SGLD at the selected lambda.
     Returns one row per run with validation and test metrics and a ``selected`` flag. Runs already recorded
-    in ``cache_path`` (a job killed half-way) are not redone: each run reseeds, so the result is the same."""
+    in ``cache_path`` (a job killed half-way) are not redone: each run reseeds, so the result is the same.
+    ``threads``: torch's thread count for every run (the job's ``compute.threads``; None keeps the caller's)."""
     t = params["transfer"]
     train = subsample(target.train, n_per_class, seed)
     run_seed = 1000 * seed + n_per_class
-    runner = Runner(prior_prefix, target, params, seed=seed, device=device, progress_file=progress_file)
+    runner = Runner(prior_prefix, target, params, seed=seed, device=device, progress_file=progress_file,
+                    threads=threads)
     cache = RunCache(cache_path)
     rows = []
 

@@ -80,7 +80,8 @@ def run_sequence(method: str, tasks, *, backbone: nn.Module, side_init: nn.Modul
     if resume_path is not None and resume_path.exists():
         state = torch_load(resume_path)
         net.load_state_dict(state["model"])
-        r, histories, seconds, start_task = state["R"], state["history"], state["seconds"], state["task"] + 1
+        r, histories, seconds, start_task = (np.array(state["R"], dtype=float), state["history"], state["seconds"],
+                                             state["task"] + 1)
         if ewc is not None:
             ewc.load_state_dict(state["ewc"])
         log.info("resumed %s after task %d", method, state["task"])
@@ -106,7 +107,7 @@ def run_sequence(method: str, tasks, *, backbone: nn.Module, side_init: nn.Modul
                                batch_size=cfg.eval_batch_size)["accuracy"]
         log.info("%s after task %d: R row %s (%.1f s)", method, t, np.round(r[t, :t + 1], 4).tolist(), seconds[-1])
         if resume_path is not None:
-            torch_save(resume_path, {"task": t, "model": net.state_dict(), "R": r, "history": histories,
+            torch_save(resume_path, {"task": t, "model": net.state_dict(), "R": r.tolist(), "history": histories,
                                      "seconds": seconds, "ewc": ewc.state_dict() if ewc else None})
         if after_task is not None:
             after_task(t, net, r)

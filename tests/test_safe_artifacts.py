@@ -1,0 +1,286 @@
+"""Artifacts are data: every file the DAG writes with torch_save is tensors and plain containers, read back with
+``weights_only=True``; a crafted pickle (even with a matching sha256 side-car, as a shared DVC remote could serve
+it) is refused with a UserError that names the file and the fix, and its code never runs.
+
+The artifacts are made by the real scripts (their ``main``, in-process) on a tiny generated dataset, with the
+resume checkpoints kept (``remove_checkpoint`` stubbed) so that they are loaded too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from tests.conftest import REPO
+from workflow.data import fetch_dataset, save_arrays
+from workflow.errors import UserError
+from workflow.io import check_plain, sha256_file, torch_load, torch_save
+from workflow.methods.prior import files
+from workflow.methods.prior.networks import build_network as build_prior_network
+from workflow.training import rng_state, set_rng_state
+
+COMPUTE = {"device": "cpu", "threads": 1}
+SUITE = {"dataset": "synthetic", "grouping": "classes", "tasks": 2, "class_groups": [[0, 1], [2, 3]],
+         "class_order_seed": 0, "val_fraction": 0.2}
+SOURCE = {"dataset": "synthetic", "grouping": "classes", "tasks": 1, "class_groups": [[4, 5, 6, 7]],
+          "class_order_seed": 0, "val_fraction": 0.2}
+ONE_EPOCH = {"epochs": 1, "batch_size": 16}
+
+
+class Payload:
+    """Unpickling this creates ``marker``: what a crafted artifact would do (with any other callable)."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def plant(path: Path, marker: Path, content=None) -> Path:
+    """Write a torch file holding a Payload (inside ``content``'s structure) and a matching sha256 side-car."""
+    obj = Payload(marker) if content is None else content(Payload(marker))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, path)
+    path.with_name(path.name + ".sha256").write_text(sha256_file(path) + "\n")
+    return path
+
+
+def script(name: str):
+    """scripts/<name>.py as a module; its resume checkpoints are kept so that the test loads them as well."""
+    spec = importlib.util.spec_from_file_location(f"_safe_artifacts_{name}", REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if hasattr(module, "remove_checkpoint"):
+        module.remove_checkpoint = lambda path: None
+    return module
+
+
+def call(name: str, **args):
+    script(name).main(argparse.Namespace(log=None, **args))
+
+
+def config_section(name: str) -> dict:
+    """config/config.yaml's section overlaid with config/test.yaml's, as Snakemake merges them."""
+    def merge(a, b):
+        out = copy.deepcopy(a)
+        for k, v in b.items():
+            out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+        return out
+    base = yaml.safe_load((REPO / "config/config.yaml").read_text())[name]
+    return merge(base, yaml.safe_load((REPO / "config/test.yaml").read_text()).get(name, {}))
+
+
+def sections() -> dict:
+    baseline = config_section("baseline")
+    baseline["train"].update(ONE_EPOCH)
+    cpg = config_section("cpg")
+    cpg["width"] = 0.5
+    cpg["finetune"]["train"].update(ONE_EPOCH, lr_milestones=[1])
+    cpg["finetune"]["mask_milestones"] = [[1, 0.2]]
+    cpg["prune"].update(levels=[0.5], ramp_epochs=1, stop_margin=None)
+    cpg["prune"]["train"].update(ONE_EPOCH)
+    cpg["retrain"]["train"].update(ONE_EPOCH)
+    prior = config_section("prior")
+    prior.update(width=0.25, source_task=0)
+    prior["pretrain"]["train"].update(ONE_EPOCH)
+    prior["swag"].update(rank=2)
+    prior["swag"]["train"].update(epochs=2, batch_size=16)
+    side = config_section("sidetune")
+    side["base"]["train"].update(ONE_EPOCH)
+    side["side"]["distil"].update(ONE_EPOCH)
+    side["train"].update(ONE_EPOCH)
+    sub = config_section("subspace")
+    sub["train"].update(ONE_EPOCH, warmup_epochs=0)
+    return {"baseline": baseline, "cpg": cpg, "prior": prior, "sidetune": side, "subspace": sub}
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """Run one job of every rule that writes a torch file; returns (root folder, data folder, sections)."""
+    root = tmp_path_factory.mktemp("artifacts")
+    data = root / "data/synthetic"
+    save_arrays(data, fetch_dataset("synthetic", root / "raw", {"classes": 8, "per_class": 16, "seed": 0}))
+    p = sections()
+    run = dict(data=data, compute=COMPUTE, seed=0)
+
+    # baseline (per-task model + Trainer checkpoint), then its goals for CPG
+    for t in range(2):
+        call("baseline_train", **run, suite=SUITE, params=p["baseline"], task=t, out=root / f"baseline/task{t}")
+    call("baseline_collect", params=p["baseline"], results=[root / f"baseline/task{t}/result.json" for t in range(2)],
+         out=root / "baseline")
+    # CPG: finetune -> grow -> prune (sweep progress) -> choose -> retrain (patience hook state, test logits)
+    cpg = dict(**run, suite=SUITE, params=p["cpg"], method="cpg", task=0)
+    call("cpg_finetune", **cpg, goals=root / "baseline/baseline_acc.json", attempt=0, start=None,
+         out=root / "cpg/task0/attempt0")
+    grow_status = root / "cpg/grow_status.json"
+    grow_status.write_text('{"status": "grow", "multiplier": 1.0}')
+    call("cpg_grow", **{k: v for k, v in cpg.items() if k != "compute"}, status=grow_status, previous=None,
+         out=root / "cpg/task0/grown.pt")
+    call("cpg_prune", **cpg, goals=root / "baseline/baseline_acc.json", model=root / "cpg/task0/attempt0/finetune.pt",
+         status=root / "cpg/task0/attempt0/status.json", record=root / "cpg/task0/prune.json",
+         levels=root / "cpg/task0/levels.pt", history=root / "cpg/task0/prune_history.csv")
+    call("cpg_choose", params=p["cpg"], method="cpg", record=root / "cpg/task0/prune.json",
+         levels=root / "cpg/task0/levels.pt", model=root / "cpg/task0/chosen.pt", out=root / "cpg/task0/choice.json")
+    call("cpg_retrain", **cpg, chosen=root / "cpg/task0/chosen.pt", out=root / "cpg/task0")
+    # prior: pretrained network, SWAG (its checkpoint holds the collector), the four prior files
+    call("prior_pretrain", data=data, compute=COMPUTE, suite=SOURCE, params=p["prior"], out=root / "prior")
+    call("prior_fit", data=data, compute=COMPUTE, suite=SOURCE, params=p["prior"],
+         pretrained=root / "prior/pretrained.pt", out=root / "prior")
+    # side-tuning: base, side, cached features, then three lifelong methods (model files and resume states)
+    st = dict(**run, params=p["sidetune"])
+    call("sidetune_pretrain", **st, source_suite=SOURCE, suite=SUITE, out=root / "sidetune/base")
+    call("sidetune_distil", **st, source_suite=SOURCE, base=root / "sidetune/base/base.pt", out=root / "sidetune/side")
+    call("sidetune_cache", data=data, compute=COMPUTE, suite=SUITE, base=root / "sidetune/base/base.pt",
+         out=root / "sidetune/features.pt")
+    inputs = {"sidetune": dict(side=root / "sidetune/side/side.pt", features=root / "sidetune/features.pt"),
+              "ewc": dict(side=None, features=None), "independent": dict(side=None, features=None)}
+    for method, extra in inputs.items():
+        call("sidetune_train", **st, suite=SUITE, method=method, base=root / "sidetune/base/base.pt", **extra,
+             out=root / f"sidetune/{method}")
+    # subspaces: a line (its checkpoint holds the sampling generator) and a standard network
+    task1 = {**SOURCE, "class_groups": [[0, 1, 2, 3]]}
+    for model in ("line", "standard1"):
+        call("subspace_train", **run, suite=task1, params=p["subspace"], model=model,
+             out=root / f"subspace/{model}.pt", history=root / f"subspace/{model}.csv")
+    return root, data, p
+
+
+def test_every_artifact_is_plain_data_and_loads_weights_only(made):
+    root, _, _ = made
+    written = sorted(root.rglob("*.pt"))
+    names = {p.relative_to(root).as_posix() for p in written}
+    expected = {"baseline/task0/model.pt", "baseline/task0/.resume.pt", "cpg/task0/attempt0/finetune.pt",
+                "cpg/task0/attempt0/.resume.pt", "cpg/task0/grown.pt", "cpg/task0/levels.pt", "cpg/task0/.resume.pt",
+                "cpg/task0/chosen.pt", "cpg/task0/model.pt", "cpg/task0/test_logits.pt", "prior/pretrained.pt",
+                "prior/.pretrain.resume.pt", "prior/.fit.resume.pt", "prior/prior_model.pt", "prior/prior_mean.pt",
+                "prior/prior_variance.pt", "prior/prior_covmat.pt", "sidetune/base/base.pt", "sidetune/side/side.pt",
+                "sidetune/features.pt", "sidetune/sidetune/model.pt", "sidetune/sidetune/.resume.pt",
+                "sidetune/ewc/model.pt", "sidetune/ewc/.resume.pt", "sidetune/independent/model.pt",
+                "subspace/line.pt", "subspace/.line.resume.pt", "subspace/standard1.pt"}
+    assert expected <= names, sorted(expected - names)
+    for path in written:
+        state = torch_load(path)  # weights_only=True: refused if anything but tensors and plain data
+        check_plain(state, str(path))
+
+
+def test_artifacts_still_rebuild_their_models(made):
+    """The loaders the next rules use: CPG network, prior files, side-tuning base/side/features, subspaces."""
+    root, data, p = made
+    from workflow.data import build_suite, load_arrays
+    from workflow.methods.cpg.network import CPGNet
+    from workflow.methods.sidetune.artifacts import load_base, load_features, load_side
+
+    net = CPGNet.from_state(torch_load(root / "cpg/task0/model.pt")["network"])
+    assert net.num_tasks == 1 and net.tasks[0]["bn"]
+    grown = CPGNet.from_state(torch_load(root / "cpg/task0/grown.pt")["network"])
+    assert grown.spec.multiplier > 1.0
+    saved = torch_load(root / "prior/pretrained.pt")
+    prior_net = build_prior_network(saved["network"], saved["network"]["in_shape"], 4)
+    stats = files.load_prior(root / "prior/prior", prior_net.backbone)
+    assert stats["factor"].shape[1] == p["prior"]["swag"]["rank"]
+    backbone, state = load_base(root / "sidetune/base/base.pt")
+    load_side(root / "sidetune/side/side.pt")
+    assert len(load_features(root / "sidetune/features.pt", state["sha256"])) == 2
+    task = build_suite({**SOURCE, "class_groups": [[0, 1, 2, 3]]}, load_arrays(data))[0]
+    subspace_eval = script("subspace_eval")
+    for model in ("line", "standard1"):
+        spec, _ = subspace_eval.load(root / f"subspace/{model}.pt", task, "cpu")
+        assert spec.kind == ("line" if model == "line" else "standard")
+
+
+def test_rng_state_round_trips_through_a_checkpoint(tmp_path):
+    state = rng_state()
+    expected = (np.random.rand(3), torch.rand(3))
+    torch_save(tmp_path / "rng.pt", {"rng": state})
+    np.random.rand(5), torch.rand(5)
+    set_rng_state(torch_load(tmp_path / "rng.pt")["rng"])
+    assert np.array_equal(np.random.rand(3), expected[0]) and torch.equal(torch.rand(3), expected[1])
+
+
+@pytest.mark.parametrize("bad", [np.float64(1.0), np.zeros(2), np.int64(3), Path("x"), {("a", 1): 1}])
+def test_torch_save_refuses_what_weights_only_cannot_read(tmp_path, bad):
+    with pytest.raises(TypeError, match="artifact.pt"):
+        torch_save(tmp_path / "artifact.pt", {"value": [bad]})
+    assert not (tmp_path / "artifact.pt").exists()
+
+
+def refused(exc_info, path: Path, marker: Path):
+    message = str(exc_info.value)
+    assert str(path) in message and "delete it" in message and "untrusted" in message, message
+    assert not marker.exists(), "the crafted file's code ran"
+
+
+def test_the_payload_is_live(tmp_path):
+    """Control: the crafted file does run code when unpickled without weights_only (so the tests below test)."""
+    marker = tmp_path / "pwned"
+    path = plant(tmp_path / "evil.pt", marker)
+    torch.load(path, weights_only=False)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("wrap", [None, lambda x: {"network": x}, lambda x: {"model": {"w": x}, "epoch": 1}],
+                         ids=["bare", "in-dict", "nested"])
+def test_torch_load_refuses_a_crafted_file_with_a_valid_side_car(tmp_path, wrap):
+    marker = tmp_path / "pwned"
+    path = plant(tmp_path / "evil.pt", marker, wrap)
+    with pytest.raises(UserError) as exc_info:
+        torch_load(path)
+    refused(exc_info, path, marker)
+
+
+def test_a_plain_pickle_is_refused_too(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps(Payload(marker), protocol=2))
+    path.with_name(path.name + ".sha256").write_text(sha256_file(path) + "\n")
+    with pytest.raises(UserError) as exc_info:
+        torch_load(path)
+    refused(exc_info, path, marker)
+
+
+def test_crafted_resume_checkpoint_is_refused(made, tmp_path):
+    """A job resumes from .resume.pt: the training loop's load_checkpoint must refuse a crafted one."""
+    root, data, p = made
+    marker = tmp_path / "pwned"
+    out = tmp_path / "baseline/task0"
+    resume = plant(out / ".resume.pt", marker, lambda x: {"epoch": 0, "model": x})
+    with pytest.raises(UserError) as exc_info:
+        call("baseline_train", data=data, compute=COMPUTE, seed=0, suite=SUITE, params=p["baseline"], task=0, out=out)
+    refused(exc_info, resume, marker)
+    assert not (out / "model.pt").exists()
+
+
+def test_crafted_cpg_task_model_is_refused(made, tmp_path):
+    """cpg_finetune starts a task from the previous task's model.pt (or a grown one): a crafted one is refused."""
+    root, data, p = made
+    marker = tmp_path / "pwned"
+    start = plant(tmp_path / "task0/model.pt", marker, lambda x: {"network": x})
+    with pytest.raises(UserError) as exc_info:
+        call("cpg_finetune", data=data, compute=COMPUTE, seed=0, suite=SUITE, params=p["cpg"], method="cpg", task=1,
+             goals=root / "baseline/baseline_acc.json", attempt=0, start=start, out=tmp_path / "task1/attempt0")
+    refused(exc_info, start, marker)
+
+
+@pytest.mark.parametrize("part", files.SUFFIXES)
+def test_crafted_prior_file_is_refused(made, tmp_path, part):
+    """Each of the prior's four files, with its manifest intact and a matching side-car."""
+    root, _, _ = made
+    prefix = tmp_path / "prior"
+    for name in ("manifest.json", *(f"{s}.pt" for s in files.SUFFIXES), *(f"{s}.pt.sha256" for s in files.SUFFIXES)):
+        (tmp_path / f"prior_{name}").write_bytes((root / f"prior/prior_{name}").read_bytes())
+    marker = tmp_path / "pwned"
+    evil = plant(files.prior_paths(prefix)[part], marker, None if part != "model" else lambda x: {"state_dict": x})
+    saved = torch_load(root / "prior/pretrained.pt")
+    backbone = build_prior_network(saved["network"], saved["network"]["in_shape"], 4).backbone
+    with pytest.raises(UserError) as exc_info:
+        files.load_prior(prefix, backbone)
+    refused(exc_info, evil, marker)

@@ -1,0 +1,175 @@
+"""Every stage honours ``compute.threads``: a stage that seeds itself keeps the job's thread count (the cores its rule
+reserves) instead of falling back to 1, during training and after it.
+
+The Trainer each stage uses is replaced by one that records ``torch.get_num_threads()`` when it starts fitting;
+torch is put at 1 thread before each stage, so a stage that ignores ``threads`` shows up as 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import json
+import runpy
+
+import pytest
+import torch
+
+from tests.conftest import REPO, make_tasks
+from workflow.data import fetch_dataset, save_arrays
+from workflow.methods.cpg import stages as cpg_stages
+from workflow.methods.prior import files
+from workflow.methods.prior import stages as prior_stages
+from workflow.methods.prior import transfer
+from workflow.training import Trainer, seed_everything, set_threads
+
+THREADS = 2
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def seen(monkeypatch):
+    """Thread counts at the start of every Trainer.fit in the CPG and prior stages."""
+    counts: list[int] = []
+
+    class RecordingTrainer(Trainer):
+        def fit(self, *args, **kwargs):
+            counts.append(torch.get_num_threads())
+            return super().fit(*args, **kwargs)
+
+    for module in (cpg_stages, prior_stages, transfer):
+        monkeypatch.setattr(module, "Trainer", RecordingTrainer)
+    return counts
+
+
+def cpg_params() -> dict:
+    from tests.test_cpg import tiny_params
+
+    params = tiny_params("cpg")
+    params["prune"]["levels"] = [0.5]
+    params["train_gate"] = 0.0
+    return params
+
+
+def test_seed_everything_threads():
+    seed_everything(0, threads=THREADS)
+    assert torch.get_num_threads() == THREADS
+    seed_everything(0, threads=None)  # None keeps the caller's setting
+    assert torch.get_num_threads() == THREADS
+    set_threads(1)
+    assert torch.get_num_threads() == 1
+
+
+def test_cpg_stages_keep_compute_threads(seen):
+    tasks = make_tasks(n_tasks=2, per_class=20)
+    params = cpg_params()
+    torch.set_num_threads(1)
+    net, status, _ = cpg_stages.finetune(None, tasks[0], params=params, goal=0.0, seed=0, threads=THREADS)
+    assert seen == [THREADS] and torch.get_num_threads() == THREADS
+    torch.set_num_threads(1)
+    _, levels, _ = cpg_stages.prune_sweep(copy.deepcopy(net.to_state()), tasks[0], params=params, status=status,
+                                          num_tasks=2, goal=0.0, seed=0, threads=THREADS)
+    assert seen == [THREADS] * 2 and torch.get_num_threads() == THREADS
+    torch.set_num_threads(1)
+    net0, _, _ = cpg_stages.retrain(levels[0.5], tasks[0], params=params, seed=0, threads=THREADS)  # skipped (k=1)
+    assert torch.get_num_threads() == THREADS
+    torch.set_num_threads(1)
+    cpg_stages.grow(net0.to_state(), multiplier=1.5, params=params, in_shape=tasks[1].train.x.shape[1:], seed=0,
+                    task_index=1, threads=THREADS)
+    assert torch.get_num_threads() == THREADS
+    torch.set_num_threads(1)
+    net1, status1, _ = cpg_stages.finetune(net0.to_state(), tasks[1], params=params, goal=0.0, seed=0,
+                                           threads=THREADS)
+    torch.set_num_threads(1)
+    cpg_stages.retrain(net1.to_state(), tasks[1], params=params, seed=0, threads=THREADS)  # trains (k=2)
+    assert seen == [THREADS] * 4 and torch.get_num_threads() == THREADS
+
+
+def test_prior_stages_keep_compute_threads(seen, tmp_path):
+    from tests.test_prior import PARAMS
+
+    source, target = make_tasks(n_tasks=2, classes_per_task=2, per_class=20)
+    torch.set_num_threads(1)
+    net, _, _ = prior_stages.pretrain(source, PARAMS, seed=0, device="cpu", threads=THREADS)
+    assert seen == [THREADS] and torch.get_num_threads() == THREADS
+    state = copy.deepcopy(net.backbone.state_dict())
+    torch.set_num_threads(1)
+    stats, _ = prior_stages.fit_prior(net, source, PARAMS["swag"], seed=0, device="cpu", threads=THREADS)
+    assert seen == [THREADS] * 2 and torch.get_num_threads() == THREADS
+    prefix = tmp_path / "prior"
+    files.save_prior(prefix, backbone=net.backbone, model_state=state,
+                     network=prior_stages.network_spec(PARAMS, source.train.x.shape[1:]), stats=stats)
+    params = copy.deepcopy(PARAMS)
+    params["transfer"].update(arms=["sgd", "learned"], steps=4)
+    torch.set_num_threads(1)
+    transfer.run_transfer(prefix, target, params, seed=0, n_per_class=5, device="cpu", threads=THREADS)
+    assert len(seen) == 4 and set(seen) == {THREADS} and torch.get_num_threads() == THREADS
+
+
+# --- the scripts pass compute.threads on -----------------------------------------------------------------------
+
+def _script(name: str) -> dict:
+    return runpy.run_path(str(REPO / "scripts" / f"{name}.py"), run_name="not_main")
+
+
+@pytest.fixture
+def synthetic_data(tmp_path):
+    folder = save_arrays(tmp_path / "data", fetch_dataset("synthetic", tmp_path / "raw",
+                                                          {"classes": 4, "per_class": 20, "seed": 0}))
+    suite = {"dataset": "synthetic", "grouping": "classes", "tasks": 2, "classes_per_task": 2,
+             "class_order_seed": 0, "val_fraction": 0.2}
+    return folder, suite
+
+
+def test_cpg_finetune_script_passes_compute_threads(seen, synthetic_data, tmp_path):
+    data, suite = synthetic_data
+    goals = tmp_path / "baseline_acc.json"
+    goals.write_text(json.dumps({"goal_metric": "val_accuracy", "tasks": [{"task": 0, "val_accuracy": 0.0}]}))
+    args = argparse.Namespace(params=cpg_params(), method="cpg", data=data, suite=suite, goals=goals, task=0,
+                              attempt=0, start=None, out=tmp_path / "attempt0", seed=0,
+                              compute={"device": "cpu", "threads": THREADS})
+    torch.set_num_threads(1)
+    _script("cpg_finetune")["main"](args)
+    assert seen == [THREADS] and torch.get_num_threads() == THREADS
+
+
+def test_prior_pretrain_script_passes_compute_threads(seen, synthetic_data, tmp_path):
+    from tests.test_prior import PARAMS
+
+    data, suite = synthetic_data
+    args = argparse.Namespace(params={**PARAMS, "source_seed": 0}, data=data, suite=suite, out=tmp_path / "source",
+                              compute={"device": "cpu", "threads": THREADS})
+    torch.set_num_threads(1)
+    _script("prior_pretrain")["main"](args)
+    assert seen == [THREADS] and torch.get_num_threads() == THREADS
+
+
+def test_every_script_with_compute_passes_its_threads():
+    """A script that takes ``--compute`` (all training jobs: their rules reserve ``compute.threads`` cores) hands
+    ``compute["threads"]`` to the workflow: a call with ``threads=<...compute...>``."""
+    checked = []
+    for path in sorted((REPO / "scripts").glob("*.py")):
+        text = path.read_text()
+        if "add_run_arguments(p)" not in text and '"--compute"' not in text:
+            continue
+        passes = [kw for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Call)
+                  for kw in node.keywords if kw.arg == "threads" and "compute" in ast.unparse(kw.value)]
+        assert passes, f"{path.name} takes --compute but never passes its threads on"
+        checked.append(path.name)
+    assert {"cpg_finetune.py", "cpg_prune.py", "cpg_retrain.py", "prior_pretrain.py", "prior_fit.py",
+            "prior_transfer.py"} <= set(checked)
+
+
+def test_grow_script_runs_on_the_one_core_its_rule_reserves():
+    text = (REPO / "scripts" / "cpg_grow.py").read_text()
+    calls = [node for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Call)
+             and ast.unparse(node.func) == "stages.grow"]
+    assert calls and any(kw.arg == "threads" and ast.unparse(kw.value) == "1" for kw in calls[0].keywords)
+    assert "threads: 1" in (REPO / "rules" / "cpg.smk").read_text().split("rule cpg_grow:")[1].split("rule ")[0]
