@@ -1,6 +1,8 @@
 # Two entry points for a fresh machine with Python 3.11:
 #   make reproduce   create .venv (if needed) and run the whole DAG on the embedded default config
 #   make test        create .venv (if needed) and run the test suite
+# `make` alone (or `make help`) lists every target.
+.DEFAULT_GOAL := help
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,8 +12,30 @@ STAMP  := $(VENV)/.pins-$(PINS)
 CORES  ?= all
 # Extra Snakemake arguments, e.g. SMK_ARGS='--configfile config/fashion.yaml'
 SMK_ARGS ?=
+# Snakemake reads --configfile files before the Snakefile, so the workflow cannot name a missing, empty or broken
+# one: every target that runs Snakemake checks them first (one line naming the file, the YAML line and the fix).
+CHECK_ARGS = $(BIN)/python -m workflow.config $(SMK_ARGS)
 
-.PHONY: venv reproduce test test-slurm test-deps data-fashion bench budget dry-run report figures pull push clean-results
+.PHONY: help venv reproduce test test-slurm test-deps data-fashion bench budget dry-run report figures pull push \
+        clean-results
+
+help:
+	@echo "make <target> [CORES=N|all, default all] [SMK_ARGS='more Snakemake arguments, e.g. --configfile FILE']"
+	@echo "  help           this list (also a bare 'make')"
+	@echo "  venv           create .venv from requirements.txt (rebuilt only when the pins change)"
+	@echo "  reproduce      the whole DAG: snakemake --cores CORES SMK_ARGS"
+	@echo "  dry-run        the plan, nothing run or written: snakemake -n --cores CORES SMK_ARGS"
+	@echo "  figures        only the figures: snakemake --cores CORES figures SMK_ARGS"
+	@echo "  report         the HTML report results/report.html: snakemake --cores CORES SMK_ARGS --report"
+	@echo "  test           the test suite; as root it first installs Debian's SLURM packages (SYSTEM_DEPS=0: not)"
+	@echo "  test-slurm     only the SLURM executor test (needs root)"
+	@echo "  test-deps      as root: install slurmctld, slurmd, slurm-client, munge with apt-get (says so first)"
+	@echo "  data-fashion   Fashion-MNIST for config/fashion.yaml (Debian's package as root, else torchvision)"
+	@echo "  push           producer: snakemake --cores CORES SMK_ARGS, then dvc repro and dvc push"
+	@echo "  pull           consumer: dvc pull, then snakemake --touch and a dry run (CORES, SMK_ARGS)"
+	@echo "  bench          the speed and memory benchmarks (benchmarks/bench_*.py)"
+	@echo "  budget         end-to-end time of a config's DAG from a clean copy (CONFIG=config/<stem>.yaml)"
+	@echo "  clean-results  delete results/, logs/, benchmarks/rules/ and .snakemake/"
 
 venv: $(STAMP)
 
@@ -25,6 +49,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 reproduce: venv
+	@$(CHECK_ARGS)
 	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS)
 
 test: venv test-deps
@@ -36,9 +61,13 @@ test-slurm: venv test-deps
 
 # Debian's SLURM and munge for the single-node cluster test; only as root, otherwise that test is skipped.
 SLURM_PKGS := slurmctld slurmd slurm-client munge
+# SYSTEM_DEPS=0 skips it (the SLURM test is then skipped with its reason).
+SYSTEM_DEPS ?= 1
 test-deps:
-	@if [ "$$(id -u)" = 0 ] && ! command -v slurmctld >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing $(SLURM_PKGS) for the SLURM test"; \
+	@if [ "$(SYSTEM_DEPS)" = 1 ] && [ "$$(id -u)" = 0 ] && ! command -v slurmctld >/dev/null 2>&1 \
+	    && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make $(or $(MAKECMDGOALS),test-deps): installing system packages now, as root, with apt-get: $(SLURM_PKGS)"; \
+	  echo "  (Debian's SLURM and munge, for the single-node cluster of tests/test_slurm.py; SYSTEM_DEPS=0 skips this)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    $(SLURM_PKGS)) >/dev/null 2>&1 || echo "warning: could not install $(SLURM_PKGS); the SLURM test will be skipped"; \
 	fi
@@ -57,22 +86,28 @@ data-fashion: venv
 	$(BIN)/snakemake --cores 1 --configfile config/fashion.yaml $(SMK_ARGS) -- $(DATA_ROOT)/fashion_mnist/manifest.json
 
 dry-run: venv
-	$(BIN)/snakemake -n --cores 1
+	@$(CHECK_ARGS)
+	$(BIN)/snakemake -n --cores $(CORES) $(SMK_ARGS)
 
 report: venv
-	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+	@$(CHECK_ARGS)
+	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS) --report results/report.html
 
-# Producer: reproduce through DVC and share the artifacts on the default remote (.dvc/config).
+# Producer: reproduce through DVC and share the artifacts on the default remote (.dvc/config). Snakemake runs first
+# with CORES and SMK_ARGS; DVC's stages (dvc.yaml: the default config, --cores all) then find it done and record it.
 push: venv
+	@$(CHECK_ARGS)
+	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS)
 	$(BIN)/dvc repro
 	$(BIN)/dvc push
 
 # Consumer: fetch a colleague's artifacts, then mark them up to date for Snakemake (DVC does not keep
 # timestamps); afterwards `snakemake` has nothing to redo and only changed figure rules rerun.
 pull: venv
+	@$(CHECK_ARGS)
 	$(BIN)/dvc pull
-	$(BIN)/snakemake --touch --cores 1 $(SMK_ARGS)
-	$(BIN)/snakemake -n --cores 1 $(SMK_ARGS)
+	$(BIN)/snakemake --touch --cores $(CORES) $(SMK_ARGS)
+	$(BIN)/snakemake -n --cores $(CORES) $(SMK_ARGS)
 
 # Speed and memory benchmarks: each script writes a CSV and a PNG into benchmarks/.
 bench: venv
@@ -85,6 +120,7 @@ budget: venv
 	$(BIN)/python -m benchmarks.budget --cores 2 $(if $(CONFIG),--configfile $(CONFIG))
 
 figures: venv
+	@$(CHECK_ARGS)
 	$(BIN)/snakemake --cores $(CORES) figures $(SMK_ARGS)
 
 clean-results:

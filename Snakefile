@@ -3,9 +3,20 @@
 #   snakemake --cores all --configfile config/paper.yaml # the papers' settings (GPUs)
 # Paths: resources/data/<dataset>/ (datasets), results/<method>/<suite>/seed<S>/ (results),
 #        results/figures/ (figures), logs/<rule>/ (logs), benchmarks/rules/<rule>/ (Snakemake benchmarks).
+import sys
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# The default config, checked before Snakemake reads it: a YAML error gets the file, the line and the fix, not
+# Snakemake's generic message. (--configfile files are read by Snakemake before this file: `make` checks them.)
+from workflow.config import config_file_error
+
+_problem = config_file_error("config/config.yaml", "the workflow's default config")
+if _problem:
+    print(f"Cannot start, nothing was run: {_problem}", file=sys.stderr)
+    sys.exit(1)
 
 
 configfile: "config/config.yaml"

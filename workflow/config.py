@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 
 import jsonschema
@@ -83,7 +84,187 @@ def reference_errors(config: dict) -> list[str]:
     prior = config.get("prior") or {}
     if prior.get("source_suite") in suites and prior.get("target_suite") in suites:
         errors += _shared_image_errors(suites, prior)
-    return errors + _schedule_errors(config)
+    return errors + _schedule_errors(config) + suite_size_errors(config)
+
+
+# Class counts of the registered datasets (workflow/data/registry.py), known without loading any data, so that the
+# check before any job can compare a suite's size with its dataset. Kept here rather than beside each registration:
+# importing workflow.data loads torch, which would add seconds to every Snakefile parse (tests/test_preflight.py
+# checks this table against the registry). Generated data (`synthetic`, `synthetic_<tag>`) take theirs from
+# data.options.<name>: classes (default 6) and superclasses (default 0).
+DATASET_CLASSES = {"digits": 10, "fashion_mnist": 10, "cifar10": 10, "cifar100": 100, "oxford_pets": 37,
+                   "flowers102": 102}
+DATASET_SUPERCLASSES = {"cifar100": 20}
+SYNTHETIC_CLASSES = 6
+
+
+def dataset_classes(name: str, options: dict | None = None) -> tuple[int, int] | None:
+    """(classes, superclasses) of dataset ``name`` from the config alone; None when not known."""
+    if not isinstance(name, str):
+        return None
+    if name == "synthetic" or name.startswith("synthetic_"):
+        opts = (options or {}).get(name) or {}
+        try:
+            return int(opts.get("classes", SYNTHETIC_CLASSES)), int(opts.get("superclasses", 0) or 0)
+        except (TypeError, ValueError):
+            return None
+    if name in DATASET_CLASSES:
+        return DATASET_CLASSES[name], DATASET_SUPERCLASSES.get(name, 0)
+    return None
+
+
+def suite_size_errors(config: dict) -> list[str]:
+    """Suites that ask for more classes (or superclasses) than their dataset has, explicit ``class_groups`` with
+    ids out of range or shared between tasks, an ``image_share`` part beyond its parts, and a subspace
+    ``num_classes`` above its dataset's: each would pass the plan and fail in its first job."""
+    options = (config.get("data") or {}).get("options") or {}
+    errors = []
+    for name, spec in (config.get("suites") or {}).items():
+        key, dataset = f"suites.{name}", spec.get("dataset")
+        share = spec.get("image_share") or {}
+        part, parts = share.get("part"), share.get("parts")
+        if isinstance(part, int) and isinstance(parts, int) and part >= parts:
+            errors.append(f"config key '{key}.image_share.part': {part} but parts is {parts} (parts are numbered "
+                          f"0..{parts - 1}); set part below parts")
+        size = dataset_classes(dataset, options)
+        if size is None:
+            continue
+        n_classes, n_coarse = size
+        tasks = spec.get("tasks")
+        if spec.get("grouping", "classes") == "superclasses":
+            if not n_coarse:
+                errors.append(f"config key '{key}.grouping': 'superclasses' but dataset '{dataset}' has none; use "
+                              f"grouping: classes, or a dataset with superclasses (cifar100, or generated data with "
+                              f"data.options.{dataset}.superclasses)")
+            elif isinstance(tasks, int) and tasks > n_coarse:
+                errors.append(f"config key '{key}.tasks': {tasks} tasks but dataset '{dataset}' has {n_coarse} "
+                              f"superclasses (one task each); set tasks to at most {n_coarse}")
+        elif spec.get("class_groups"):
+            flat = [c for group in spec["class_groups"] for c in group]
+            outside = sorted({c for c in flat if not 0 <= c < n_classes})
+            shared = sorted({c for c in flat if flat.count(c) > 1})
+            if outside:
+                errors.append(f"config key '{key}.class_groups': class ids {outside} but dataset '{dataset}' has "
+                              f"{n_classes} classes; use ids 0..{n_classes - 1}")
+            if shared:
+                errors.append(f"config key '{key}.class_groups': class ids {shared} are in more than one place; "
+                              f"give every task different classes")
+        elif spec.get("classes_per_task") is None:
+            errors.append(f"config key '{key}.classes_per_task' is missing: grouping 'classes' needs it (or "
+                          f"explicit class_groups); add classes_per_task: N")
+        elif isinstance(tasks, int) and tasks * spec["classes_per_task"] > n_classes:
+            k = spec["classes_per_task"]
+            errors.append(f"config key '{key}': {tasks} tasks x {k} classes_per_task = {tasks * k} classes but "
+                          f"dataset '{dataset}' has {n_classes}; lower tasks or classes_per_task so that "
+                          f"tasks x classes_per_task <= {n_classes}")
+    subspace = config.get("subspace") or {}
+    size = dataset_classes(subspace.get("dataset"), options)
+    if size and isinstance(subspace.get("num_classes"), int) and subspace["num_classes"] > size[0]:
+        errors.append(f"config key 'subspace.num_classes': {subspace['num_classes']} but dataset "
+                      f"'{subspace['dataset']}' has {size[0]} classes; set num_classes to at most {size[0]}")
+    return errors
+
+
+# --- before any job: the machine, the core count, the config files ---------------------------------------------
+
+SKIP_DEVICE_CHECK = "CL_LAB_SKIP_DEVICE_CHECK"  # =1: do not compare compute.device with this machine
+
+
+def core_errors(cores: int, threads: int) -> list[str]:
+    """``--cores`` that no job, or no training job, fits in: each training job runs compute.threads torch
+    threads whatever Snakemake grants it."""
+    if cores < 1:
+        return [f"--cores {cores}: no job can run on fewer than 1 core; use --cores all, or --cores N with "
+                f"N >= {max(threads, 1)} (compute.threads)"]
+    if cores < threads:
+        return [f"--cores {cores} is below compute.threads ({threads}), the torch threads of every training job: "
+                f"use --cores {threads} or more (or --cores all), or set compute.threads to {cores}"]
+    return []
+
+
+def device_errors(device: str, cuda_available: bool, torch_cuda: str | None = "") -> list[str]:
+    """compute.device ``cuda`` on a machine where torch finds no CUDA device (``torch_cuda``: torch.version.cuda,
+    None for a CPU-only build of torch)."""
+    if device != "cuda" or cuda_available:
+        return []
+    why = "this torch is a CPU-only build" if torch_cuda is None else "torch.cuda.is_available() is False"
+    return [f"config key 'compute.device': 'cuda' but torch finds no CUDA device on this machine ({why}): set "
+            f"compute.device: auto or cpu (auto takes the GPU where there is one); if the jobs run on other "
+            f"machines, use a cluster executor (--profile config/profiles/slurm) or set {SKIP_DEVICE_CHECK}=1"]
+
+
+def config_file_error(path, flag: str = "--configfile") -> str | None:
+    """One line saying what is wrong with a config file (missing, unreadable, empty, not YAML, not a mapping of
+    keys), with the line for YAML errors and the fix; None when it loads as Snakemake loads it (JSON, else
+    YAML) into a mapping."""
+    path = Path(path)
+    where = f"config file '{path}' ({flag})"
+    if not path.exists():
+        folder = path.parent if path.parent.is_dir() else None
+        others = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json")
+                        and p.is_file() and not p.name.startswith("schema")) if folder else []
+        hint = f" (config files in {folder.as_posix()}/: {', '.join(others)})" if others else ""
+        return f"{where} does not exist{hint}: fix the path"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return f"{where} is not UTF-8 text: save it as UTF-8 YAML"
+    except OSError as exc:
+        return f"{where} cannot be read ({exc.strerror or exc}): give a readable file"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            at = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            context = exc.context or ""
+            if context and exc.context_mark and exc.context_mark.line != getattr(exc.problem_mark, "line", None):
+                context += f" opened on line {exc.context_mark.line + 1}"
+            problem = "; ".join(filter(None, [exc.problem, context]))
+            return (f"{where}{at}: YAML syntax error ({problem}): fix the YAML there (indent with spaces, not "
+                    f"tabs; close every bracket and quote; 'key: value' needs the space after the colon)")
+        except yaml.YAMLError as exc:
+            return f"{where}: YAML error ({exc}): fix the YAML"
+    if data is None:
+        leave = f", or leave out {flag} {path}" if flag.startswith("--") else ""
+        return f"{where} is empty (no keys): add the keys it should set, e.g. 'seeds: [0, 1, 2]'{leave}"
+    if not isinstance(data, dict):
+        return (f"{where} holds a {type(data).__name__} at the top level, not config keys: write one "
+                f"'key: value' per line, e.g. 'seeds: [0, 1, 2]'")
+    return None
+
+
+def configfiles_in(argv: list[str]) -> list[str]:
+    """The files a Snakemake command line passes with --configfile / --configfiles (each takes one or more
+    following arguments up to the next option, as Snakemake's parser reads them)."""
+    files, taking = [], False
+    for arg in argv:
+        if arg == "--":
+            break
+        if arg.startswith(("--configfile=", "--configfiles=")):
+            files.append(arg.split("=", 1)[1])
+            taking = False
+        elif arg in ("--configfile", "--configfiles"):
+            taking = True
+        elif taking and not arg.startswith("-"):
+            files.append(arg)
+        else:
+            taking = False
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m workflow.config <snakemake arguments>``: check the --configfile files before Snakemake reads
+    them (Snakemake loads them before the Snakefile, so the workflow's own checks cannot name the file or the
+    line). One line per bad file on stderr, exit status 1; nothing printed and 0 when all load."""
+    import sys
+
+    problems = [p for f in configfiles_in(sys.argv[1:] if argv is None else argv) if (p := config_file_error(f))]
+    for problem in problems:
+        print(f"Cannot start, nothing was run: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _schedule_errors(config: dict) -> list[str]:
@@ -173,6 +354,8 @@ def _describe(err: jsonschema.ValidationError) -> str:
         return f"config key '{where}': {err.instance!r} should be of type {err.validator_value}"
     if err.validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         return f"config key '{where}': {err.instance!r} is out of range ({err.validator} {err.validator_value})"
+    if err.validator == "pattern" and err.schema.get("description"):
+        return f"config key '{where}': {err.instance!r} is not allowed; {' '.join(err.schema['description'].split())}"
     if err.validator == "required":
         return f"config section '{where}': {err.message}"
     return f"config key '{where}': {err.message}"
@@ -182,3 +365,7 @@ def format_errors(errors: list[str], source: str) -> str:
     body = "\n".join(f"  - {e}" for e in errors)
     return (f"Invalid configuration ({source}), nothing was run:\n{body}\n"
             f"Fix these keys in your config file (the schema with every allowed key is config/schema.yaml).")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
