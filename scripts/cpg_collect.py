@@ -7,13 +7,13 @@ import pandas as pd
 from workflow.cli import parser, run
 from workflow.io import read_json, write_csv
 from workflow.methods.common import write_continual_results
-from workflow.methods.cpg import stages
+from workflow.methods.cpg.tables import accuracy_matrix
 
 
 def main(args):
     evals = sorted((read_json(p) for p in args.evals), key=lambda e: e["after_task"])
     goals = read_json(args.goals)["tasks"]
-    r = stages.accuracy_matrix([e["accuracy"] for e in evals], len(evals))
+    r = accuracy_matrix([e["accuracy"] for e in evals], len(evals))
     capacity = pd.DataFrame([{**e["capacity"], "sparsity": e["sparsity"]} for e in evals])
     write_csv(args.out / "capacity.csv", capacity)
     reference = [g["test_accuracy"] for g in sorted(goals, key=lambda g: g["task"])][:len(evals)]

@@ -6,8 +6,7 @@ import pandas as pd
 
 from workflow.cli import log, parser, run
 from workflow.io import write_csv
-from workflow.methods.dpnas.hypotheses import HYPOTHESES_COLUMNS, summarize
-from workflow.methods.dpnas.search import read_buffer
+from workflow.methods.dpnas.tables import HYPOTHESES_COLUMNS, read_buffer, summarize
 from workflow.provenance import write_summary
 
 

@@ -6,15 +6,15 @@ import pandas as pd
 
 from workflow.cli import parser, run
 from workflow.io import write_csv
-from workflow.methods.prior import transfer
+from workflow.methods.prior.tables import transfer_summary, transfer_table
 from workflow.provenance import write_summary
 
 
 def main(args):
     runs = pd.concat([pd.read_csv(p) for p in args.runs], ignore_index=True)
-    write_csv(args.out / "transfer.csv", transfer.transfer_table(runs))
+    write_csv(args.out / "transfer.csv", transfer_table(runs))
     write_summary(args.out / "summary.json", {"method": "prior", "suite": args.suite, "seed": args.seed,
-                                              **transfer.transfer_summary(runs)}, params=args.params or None)
+                                              **transfer_summary(runs)}, params=args.params or None)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ Because every task has its own network, R[i, j] = acc_j for all i >= j: nothing 
 from __future__ import annotations
 
 import numpy as np
-from ..models import build_classifier
-from ..training import TrainConfig, Trainer, evaluate, seed_everything
 
 
 def train_task(task, *, model: str, width: float, train: dict, seed: int, device, checkpoint_path=None,
@@ -16,6 +14,9 @@ def train_task(task, *, model: str, width: float, train: dict, seed: int, device
     """Train a fresh classifier on ``task``; returns (model, history, metrics dict of val and test).
 
     ``threads`` sets torch's thread count (None keeps the caller's setting)."""
+    from ..models import build_classifier  # torch: only jobs that train pay for its import (not baseline_collect)
+    from ..training import TrainConfig, Trainer, evaluate, seed_everything
+
     seed_everything(seed * 1000 + task.index, threads=threads)
     net = build_classifier(model, task.train.x.shape[1:], task.num_classes, width).to(device)
     cfg = TrainConfig.from_dict(train)

@@ -20,7 +20,6 @@ import logging
 import math
 from dataclasses import replace
 
-import numpy as np
 import torch
 
 from ...errors import UserError
@@ -32,6 +31,7 @@ from .hooks import GradualPruner, MaskLrSchedule, OwnershipGradientMask, Patienc
 from .layers import sharable_layers
 from .network import CPGNet, new_network, task_view, widen
 from .pruning import layer_sparsity, reserve_ratio
+from .tables import accuracy_matrix  # noqa: F401  (re-exported; torch-free for cpg_collect)
 
 log = logging.getLogger(__name__)
 
@@ -306,11 +306,3 @@ def capacity(net: CPGNet, task_index: int) -> dict:
     return {"task": task_index, "multiplier": state["multiplier"], "total_weights": total, "owned": owned,
             "picked": picked, "free": int(sum(int((o == 0).sum()) for o in owner_all)), "used_by_all": used,
             "owned_fraction": owned / total, "used_fraction": used / total}
-
-
-def accuracy_matrix(rows_per_task: list[list[dict]], num_tasks: int) -> np.ndarray:
-    r = np.full((num_tasks, num_tasks), np.nan)
-    for i, rows in enumerate(rows_per_task):
-        for row in rows:
-            r[i, row["task"]] = row["accuracy"]
-    return r

@@ -23,10 +23,10 @@ from ...errors import UserError
 from ...io import write_csv
 from .scoring import ScoreConfig, score_full_training, score_prior
 from .search import arch_seed
+from .tables import HYPOTHESES_COLUMNS, summarize  # noqa: F401  (summarize re-exported)
 
 log = logging.getLogger(__name__)
 GROUPS = ("low", "middle", "top")
-HYPOTHESES_COLUMNS = ["net", "group", "kind", "seed", "accuracy"]
 
 
 def select(buffer: pd.DataFrame, per_group: int = 6, seed: int = 0) -> pd.DataFrame:
@@ -87,27 +87,3 @@ def full_train(chosen: pd.DataFrame, task, cfg: ScoreConfig, search_seed: int, e
                                     device=device)
         return {"net": c.net, "group": c.group, "kind": "full", "seed": search_seed, "accuracy": score.acc_test_last}
     return _resumable(list(chosen.itertuples(index=False)), Path(partial), run_one)
-
-
-def summarize(buffer: pd.DataFrame, table: pd.DataFrame) -> dict:
-    """Scalars for metrics/dpnas.json: search phases and hypothesis means per group and kind."""
-    rewarded = buffer[buffer["reward"] > 0]
-    phases = rewarded.groupby("epsilon", sort=False)["reward"].mean()
-    eps_one = float(phases.get(1.0, float("nan")))
-    low_eps = float(min(phases.index))
-    summary = {
-        "architectures_sampled": int(len(buffer)),
-        "architectures_counted": int(len(rewarded)),
-        "distinct_nets": int(buffer["net"].nunique()),
-        "best_reward": float(buffer["reward"].max()),
-        "best_net": str(buffer.loc[buffer["reward"].idxmax(), "net"]),
-        "mean_reward_by_epsilon": {f"{e:g}": float(v) for e, v in phases.items()},
-        "mean_reward_eps1": eps_one,
-        "lowest_epsilon": low_eps,
-        "mean_reward_lowest_eps": float(phases[low_eps]),
-        "low_eps_minus_eps1": float(phases[low_eps]) - eps_one,
-    }
-    means = table.groupby(["group", "kind"])["accuracy"].agg(["mean", "std"])
-    summary["accuracy"] = {f"{g}.{k}": {"mean": float(m), "std": float(s) if s == s else 0.0}
-                           for (g, k), (m, s) in means.iterrows()}
-    return summary

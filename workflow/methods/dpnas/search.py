@@ -27,6 +27,7 @@ from .netstring import to_string
 from .qlearning import Agent, EpsilonSchedule, QTable
 from .scoring import Score, ScoreConfig, score_prior
 from .space import SearchSpace
+from .tables import read_buffer
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,6 @@ class SearchConfig:
 def arch_seed(seed: int, row: int) -> int:
     """Seed of the random weights of the prior first scored in buffer row ``row``."""
     return seed * 1_000_003 + row
-
-
-def read_buffer(path) -> pd.DataFrame:
-    return pd.read_csv(path, float_precision="round_trip", keep_default_na=False)
 
 
 def score_row(score: Score, epsilon: float, net: str) -> dict:

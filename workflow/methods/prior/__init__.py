@@ -9,5 +9,6 @@ Modules, one job each:
 - :mod:`.sgld`     the SGLD optimiser, the cyclical cosine schedule and the sample collector (BMA);
 - :mod:`.networks` source / transfer networks (registry models, or torchvision's ResNet-50 for the paper);
 - :mod:`.stages`   pretrain and fit_prior;
-- :mod:`.transfer` the downstream grid: arms x inference x N per class, lambda chosen on validation.
+- :mod:`.transfer` the downstream grid: arms x inference x N per class, lambda chosen on validation;
+- :mod:`.tables`   torch-free: the arms, transfer.csv and the transfer summary (for the collect job).
 """

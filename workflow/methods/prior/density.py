@@ -25,8 +25,7 @@ import torch
 from torch.distributions import LowRankMultivariateNormal
 
 from ...training import Hook
-
-ARMS = ("sgd", "isotropic", "shifted", "learned")
+from .tables import ARMS
 
 
 def flat_params(params: Iterable[torch.Tensor]) -> torch.Tensor:
