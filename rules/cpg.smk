@@ -11,6 +11,10 @@ CPG_TASK = f"{CPG_RUN}/task{{task}}"
 CPG_ATTEMPT = f"{CPG_TASK}/attempt{{attempt}}"
 
 
+# The per-task chain is the DAG's longest sequential path: its jobs run before others that are ready.
+CPG_PRIORITY = 10
+
+
 checkpoint cpg_finetune:
     input:
         unpack(cpg_finetune_start),
@@ -33,6 +37,7 @@ checkpoint cpg_finetune:
         "logs/cpg_finetune/{method}/{suite}/seed{seed}/task{task}/attempt{attempt}.log",
     benchmark:
         "benchmarks/rules/cpg_finetune/{method}/{suite}/seed{seed}/task{task}/attempt{attempt}.tsv"
+    priority: CPG_PRIORITY
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
@@ -62,6 +67,7 @@ rule cpg_grow:
         "logs/cpg_grow/{method}/{suite}/seed{seed}/task{task}/attempt{attempt}.log",
     benchmark:
         "benchmarks/rules/cpg_grow/{method}/{suite}/seed{seed}/task{task}/attempt{attempt}.tsv"
+    priority: CPG_PRIORITY
     threads: 1
     resources:
         mem_mb=2000,
@@ -93,6 +99,7 @@ rule cpg_prune:
         "logs/cpg_prune/{method}/{suite}/seed{seed}/task{task}.log",
     benchmark:
         "benchmarks/rules/cpg_prune/{method}/{suite}/seed{seed}/task{task}.tsv"
+    priority: CPG_PRIORITY
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
@@ -120,6 +127,7 @@ rule cpg_choose:
         "logs/cpg_choose/{method}/{suite}/seed{seed}/task{task}.log",
     benchmark:
         "benchmarks/rules/cpg_choose/{method}/{suite}/seed{seed}/task{task}.tsv"
+    priority: CPG_PRIORITY
     threads: 1
     resources:
         mem_mb=2000,
@@ -149,6 +157,7 @@ rule cpg_retrain:
         "logs/cpg_retrain/{method}/{suite}/seed{seed}/task{task}.log",
     benchmark:
         "benchmarks/rules/cpg_retrain/{method}/{suite}/seed{seed}/task{task}.tsv"
+    priority: CPG_PRIORITY
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
