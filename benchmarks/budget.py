@@ -72,6 +72,9 @@ def main():
     p.add_argument("--records-only", type=Path, default=None, metavar="DIR",
                    help="run nothing: summarise the benchmark records of a finished run in DIR (its wall time is "
                         "unknown there; the CPU seconds of its jobs divided by --cores bound it from below)")
+    p.add_argument("--speed-ref", type=float, default=None, metavar="SECONDS",
+                   help="with --records-only: the reference workload's seconds measured on the idle machine (a "
+                        "loaded machine measures itself slow)")
     args = p.parse_args()
     if args.records_only:
         return records_only(args)
@@ -117,7 +120,7 @@ def records_only(args):
     records = rule_records(args.records_only)
     summary = summarize(records)
     summary.to_csv(HERE / f"summary{name}.csv", index=False)
-    speed = machine_speed()
+    speed = args.speed_ref or machine_speed()
     bound = records["cpu_s"].sum() / int(args.cores)
     budget = {"config": args.configfile or "config/config.yaml", "cores": args.cores, "wall_s": float("nan"),
               "noop_s": float("nan"), "peak_rss_mb": float(records["max_rss"].max()), "jobs": len(records),
