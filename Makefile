@@ -17,7 +17,7 @@ SMK_ARGS ?=
 CHECK_ARGS = $(BIN)/python -m workflow.config $(SMK_ARGS)
 
 .PHONY: help venv reproduce test test-slurm test-deps data-fashion bench budget dry-run report figures pull push \
-        clean-results
+        dvc-yaml clean-results
 
 help:
 	@echo "make <target> [CORES=N|all, default all] [SMK_ARGS='more Snakemake arguments, e.g. --configfile FILE']"
@@ -31,8 +31,9 @@ help:
 	@echo "  test-slurm     only the SLURM executor test (needs root)"
 	@echo "  test-deps      as root: install slurmctld, slurmd, slurm-client, munge with apt-get (says so first)"
 	@echo "  data-fashion   Fashion-MNIST for config/fashion.yaml (Debian's package as root, else torchvision)"
-	@echo "  push           producer: snakemake --cores CORES SMK_ARGS, then dvc repro and dvc push"
-	@echo "  pull           consumer: dvc pull, then snakemake --touch and a dry run (CORES, SMK_ARGS)"
+	@echo "  push           producer: snakemake --cores CORES SMK_ARGS, params.yaml, then dvc repro and dvc push"
+	@echo "  pull           consumer: dvc pull, then snakemake --touch and a dry run on params.yaml (CORES, SMK_ARGS)"
+	@echo "  dvc-yaml       regenerate dvc.yaml from the method registry (python -m workflow.dvcgen)"
 	@echo "  bench          the speed and memory benchmarks (benchmarks/bench_*.py)"
 	@echo "  budget         end-to-end time of a config's DAG from a clean copy (CONFIG=config/<stem>.yaml)"
 	@echo "  clean-results  delete results/, logs/, benchmarks/rules/ and .snakemake/"
@@ -93,21 +94,40 @@ report: venv
 	@$(CHECK_ARGS)
 	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS) --report results/report.html
 
+# DVC runs each stage's command (`snakemake ...`, dvc.yaml) through the shell: it finds this environment's snakemake
+# first on PATH, so `make push` works from a fresh clone with no environment activated.
+DVC = PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc
+
 # Producer: reproduce through DVC and share the artifacts on the default remote (.dvc/config). Snakemake runs first
-# with CORES and SMK_ARGS; DVC's stages (dvc.yaml: the default config, --cores all) then find it done and record it.
+# with CORES and SMK_ARGS; then params.yaml is written: the merged config of this run (config/config.yaml, then
+# SMK_ARGS' --configfile files and --config values, as Snakemake merges them). Every DVC stage runs Snakemake on
+# params.yaml and tracks only its own keys of it (dvc.yaml `params:`), so `dvc repro` finds the run done and records
+# it, whatever the config, and editing one method's section makes only that method's stage stale.
+# params.yaml is COMMITTED beside dvc.lock and metrics/: dvc.lock records the values of the keys each stage read
+# from it, and a consumer needs the whole file to plan the same DAG (`make pull` runs Snakemake on it, so the
+# consumer need not know the producer's SMK_ARGS); `dvc params diff` compares two commits' configs method by method.
 push: venv
 	@$(CHECK_ARGS)
 	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS)
-	$(BIN)/dvc repro
-	$(BIN)/dvc push
+	$(BIN)/python -m workflow.dvcgen params $(SMK_ARGS)
+	$(DVC) repro
+	$(DVC) push
 
-# Consumer: fetch a colleague's artifacts, then mark them up to date for Snakemake (DVC does not keep
-# timestamps); afterwards `snakemake` has nothing to redo and only changed figure rules rerun.
+# Consumer, after git clone: fetch a colleague's artifacts, then mark them up to date for Snakemake (DVC does not
+# keep timestamps), on the config they were made with: the committed params.yaml (Snakemake keeps only the last
+# --configfile, so one in SMK_ARGS replaces it: give the producer's). Afterwards `snakemake` on that config has
+# nothing to redo and only changed figure rules rerun.
 pull: venv
 	@$(CHECK_ARGS)
-	$(BIN)/dvc pull
-	$(BIN)/snakemake --touch --cores $(CORES) $(SMK_ARGS)
-	$(BIN)/snakemake -n --cores $(CORES) $(SMK_ARGS)
+	@test -f params.yaml || { echo "Cannot pull: params.yaml is missing; it is the config of the shared results, \
+	committed beside dvc.lock by 'make push' (check out a commit that has both)" >&2; exit 1; }
+	$(DVC) pull
+	$(BIN)/snakemake --touch --cores $(CORES) --configfile params.yaml $(SMK_ARGS)
+	$(BIN)/snakemake -n --cores $(CORES) --configfile params.yaml $(SMK_ARGS)
+
+# dvc.yaml is generated from workflow/methods/registry.py (tests/test_dvc.py checks the committed file is current).
+dvc-yaml: venv
+	$(BIN)/python -m workflow.dvcgen
 
 # Speed and memory benchmarks: each script writes a CSV and a PNG into benchmarks/.
 bench: venv

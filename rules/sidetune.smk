@@ -3,7 +3,8 @@
 # is pretrained on `sidetune.source_suite`, a pool kept apart from the tasks.
 #   base (pretrain) -> side (distil) -> cached base features -> one job per method -> figures
 
-LIFELONG_METHODS = ["sidetune", "independent", "finetune", "features", "ewc", "pnn"]
+from workflow.methods.registry import LIFELONG_METHODS  # sidetune, independent, finetune, features, ewc, pnn
+
 SIDETUNE_SHARED = "results/sidetune/{suite}/seed{seed}/shared"
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .methods.registry import SECTIONS
+
 
 def load_schema(path) -> dict:
     return yaml.safe_load(Path(path).read_text())
@@ -255,6 +257,31 @@ def configfiles_in(argv: list[str]) -> list[str]:
     return files
 
 
+def merged_config(argv: list[str], root: Path | str = ".", base: str = "config/config.yaml") -> dict:
+    """The config Snakemake runs with for a command line ``argv`` (its other options are ignored): ``base`` (the
+    Snakefile's configfile), then each --configfile in order, then the --config values, merged as Snakemake
+    merges them (snakemake.utils.update_config: nested mappings key by key, anything else replaced), with
+    command-line strings turned into the numbers the schema wants. Paths are relative to ``root``."""
+    import contextlib
+    import io
+
+    from snakemake.cli import parse_args, parse_config
+    from snakemake.common.configfile import load_configfile
+    from snakemake.utils import update_config
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        args = parse_args(list(argv))[1]
+    root = Path(root)
+    config = dict(load_configfile(root / base))
+    for path in args.configfile or []:
+        update_config(config, load_configfile(root / path))
+    overrides = parse_config(args.config)
+    if overrides:
+        update_config(config, overrides)
+        coerce_command_line_values(config, load_schema(root / "config" / "schema.yaml"))
+    return json.loads(json.dumps(config))  # plain dicts and lists (JSON configs load as OrderedDict)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m workflow.config <snakemake arguments>``: check the --configfile files before Snakemake reads
     them (Snakemake loads them before the Snakefile, so the workflow's own checks cannot name the file or the
@@ -283,7 +310,7 @@ def _schedule_errors(config: dict) -> list[str]:
             scan(value, [*path, key])
 
     scan(config, [])
-    for method in ("cpg", "packnet"):
+    for method in SECTIONS:  # any method section with a pruning schedule (cpg, packnet)
         prune = (config.get(method) or {}).get("prune") or {}
         ramp, epochs = prune.get("ramp_epochs"), (prune.get("train") or {}).get("epochs")
         if isinstance(ramp, int) and isinstance(epochs, int) and ramp > epochs:

@@ -19,14 +19,13 @@ from ...errors import UserError
 from ...io import torch_load, torch_save
 from ...training import TrainConfig, Trainer, evaluate, seed_everything
 from .. import baseline
+from ..registry import LIFELONG_METHODS
 from .base import FrozenBase, packed_split
 from .ewc import EWCPenalty
 from .networks import FeaturesNet, FinetuneNet, SideTuneNet, TaskHeadsNet
 from .pnn import ProgressiveNet
 
 log = logging.getLogger(__name__)
-
-LIFELONG_METHODS = ("sidetune", "independent", "finetune", "features", "ewc", "pnn")
 
 
 def build_network(method: str, *, backbone: nn.Module, side_init: nn.Module | None, params: dict,
