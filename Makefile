@@ -54,7 +54,7 @@ reproduce: venv
 	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS)
 
 test: venv test-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 # The SLURM executor test alone (needs root; starts and stops its own single-node cluster).
 test-slurm: venv test-deps
