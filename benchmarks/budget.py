@@ -76,13 +76,14 @@ def main():
                    help="with --records-only: the reference workload's seconds measured on the idle machine (a "
                         "loaded machine measures itself slow)")
     args = p.parse_args()
-    if args.records_only:
-        return records_only(args)
-    extra = ["--configfile", args.configfile] if args.configfile else []
-    stem = Path(args.configfile).stem if args.configfile else ""
-    name = f"_{stem}" if stem and stem != "config" else ""
-    targets = CONFIG_TARGETS.get(stem, TARGETS)
+    if args.records_only:  # run nothing: a finished run's records; its wall and no-op times are unknown
+        records = rule_records(args.records_only)
+        return report(args, records, wall=float("nan"), noop_s=float("nan"),
+                      speed=args.speed_ref or machine_speed(),
+                      source=f"records of a run that shared the machine ({args.records_only}); "
+                             f"wall_in_ref from the CPU bound")
     speed = machine_speed()
+    extra = ["--configfile", args.configfile] if args.configfile else []
     with tempfile.TemporaryDirectory(prefix="cl-lab-budget-") as tmp:
         wd = args.keep if args.keep and (args.keep / "Snakefile").exists() else copy_workflow(args.keep or Path(tmp) / "wf")
         cmd = [sys.executable, "-m", "snakemake", "--cores", args.cores, *extra]
@@ -96,42 +97,30 @@ def main():
         noop_s = time.perf_counter() - start
         assert "Nothing to be done" in noop.stdout + noop.stderr, "the rerun was not a no-op"
         records = rule_records(wd)
-    summary = summarize(records)
-    summary.to_csv(HERE / f"summary{name}.csv", index=False)
-    budget = {"config": args.configfile or "config/config.yaml", "cores": args.cores, "wall_s": wall,
-              "noop_s": noop_s, "peak_rss_mb": float(records["max_rss"].max()), "jobs": len(records),
-              "cpu_s_total": float(records["cpu_s"].sum()), "cpu_bound_wall_s": records["cpu_s"].sum() / int(args.cores),
-              "machine": machine(), "speed_ref_s": speed, "wall_in_ref": wall / speed, "source": "timed run"}
-    for key, limit in targets.items():
-        budget[f"{key}_target"] = limit
-        budget[f"{key}_ok"] = budget[key] <= limit
-    pd.DataFrame([budget]).to_csv(HERE / f"budget{name}.csv", index=False)
-    figure(summary, budget, name, targets)
-    print(pd.DataFrame([budget]).T.to_string(header=False))
-    print(summary.to_string(index=False))
+    report(args, records, wall=wall, noop_s=noop_s, speed=speed, source="timed run")
 
 
-def records_only(args):
-    """The budget of a run made elsewhere (e.g. one that shared the machine): per-rule records, peak memory, and
-    the CPU seconds of all jobs over the cores as a lower bound of the wall time; wall and no-op are not known."""
+def report(args, records: pd.DataFrame, *, wall: float, noop_s: float, speed: float, source: str):
+    """Write summary<NAME>.csv and budget<NAME>.csv (and, for a timed run, the figure). Without a wall time the
+    CPU seconds of all jobs over the cores stand in for it: a lower bound, checked against the wall target."""
     stem = Path(args.configfile).stem if args.configfile else ""
     name = f"_{stem}" if stem and stem != "config" else ""
     targets = CONFIG_TARGETS.get(stem, TARGETS)
-    records = rule_records(args.records_only)
     summary = summarize(records)
     summary.to_csv(HERE / f"summary{name}.csv", index=False)
-    speed = args.speed_ref or machine_speed()
-    bound = records["cpu_s"].sum() / int(args.cores)
-    budget = {"config": args.configfile or "config/config.yaml", "cores": args.cores, "wall_s": float("nan"),
-              "noop_s": float("nan"), "peak_rss_mb": float(records["max_rss"].max()), "jobs": len(records),
+    bound = float(records["cpu_s"].sum()) / int(args.cores)
+    timed = wall == wall
+    budget = {"config": args.configfile or "config/config.yaml", "cores": args.cores, "wall_s": wall,
+              "noop_s": noop_s, "peak_rss_mb": float(records["max_rss"].max()), "jobs": len(records),
               "cpu_s_total": float(records["cpu_s"].sum()), "cpu_bound_wall_s": bound, "machine": machine(),
-              "speed_ref_s": speed, "wall_in_ref": bound / speed,
-              "source": f"records of a run that shared the machine ({args.records_only}); wall_in_ref from the CPU bound"}
+              "speed_ref_s": speed, "wall_in_ref": (wall if timed else bound) / speed, "source": source}
     for key, limit in targets.items():
+        value = bound if key == "wall_s" and not timed else budget[key]
         budget[f"{key}_target"] = limit
-        value = bound if key == "wall_s" else budget[key]
         budget[f"{key}_ok"] = bool(value <= limit) if value == value else None
     pd.DataFrame([budget]).to_csv(HERE / f"budget{name}.csv", index=False)
+    if timed:
+        figure(summary, budget, name, targets)
     print(pd.DataFrame([budget]).T.to_string(header=False))
     print(summary.to_string(index=False))
 

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import re
 
-import yaml
-
 from tests.conftest import REPO, snakemake
-
-
-def merged_config() -> dict:
-    """config.yaml with fashion.yaml layered on it, as Snakemake layers --configfile (recursively)."""
-    def merge(base, over):
-        for key, value in over.items():
-            base[key] = merge(base.get(key, {}), value) if isinstance(value, dict) and isinstance(
-                base.get(key), dict) else value
-        return base
-    return merge(yaml.safe_load((REPO / "config/config.yaml").read_text()),
-                 yaml.safe_load((REPO / "config/fashion.yaml").read_text()))
+from workflow.config import merged_config
 
 
 def test_fashion_plan_holds_only_fashion_suites_and_datasets(workdir):
-    config = merged_config()
+    config = merged_config(["--configfile", "config/fashion.yaml"], root=REPO)  # as Snakemake merges them
     fashion_suites = {name for name, spec in config["suites"].items() if spec["dataset"] == "fashion_mnist"}
     allowed = fashion_suites | {"fashion_mnist"}
     plan = snakemake(workdir, "-n", "--cores", "2", "--configfile", "config/fashion.yaml").stdout

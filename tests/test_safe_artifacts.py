@@ -9,7 +9,6 @@ resume checkpoints kept (``remove_checkpoint`` stubbed) so that they are loaded 
 from __future__ import annotations
 
 import argparse
-import copy
 import importlib.util
 import pickle
 from pathlib import Path
@@ -17,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from tests.conftest import REPO
+from workflow.config import merged_config
 from workflow.data import fetch_dataset, save_arrays
 from workflow.errors import UserError
 from workflow.io import check_plain, sha256_file, torch_load, torch_save
@@ -70,13 +69,7 @@ def call(name: str, **args):
 
 def config_section(name: str) -> dict:
     """config/config.yaml's section overlaid with config/test.yaml's, as Snakemake merges them."""
-    def merge(a, b):
-        out = copy.deepcopy(a)
-        for k, v in b.items():
-            out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
-        return out
-    base = yaml.safe_load((REPO / "config/config.yaml").read_text())[name]
-    return merge(base, yaml.safe_load((REPO / "config/test.yaml").read_text()).get(name, {}))
+    return merged_config(["--configfile", "config/test.yaml"], root=REPO)[name]
 
 
 def sections() -> dict:
