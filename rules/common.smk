@@ -7,6 +7,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+from workflow.methods.registry import LIFELONG_METHODS, METHODS, RULE_FILES, defined_in
 from workflow.preflight import check_config, check_machine, check_output_folders
 
 PYTHON = shlex.quote(sys.executable)  # kept for older rules; prefer plain `python` in shell commands

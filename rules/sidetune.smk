@@ -3,7 +3,9 @@
 # is pretrained on `sidetune.source_suite`, a pool kept apart from the tasks.
 #   base (pretrain) -> side (distil) -> cached base features -> one job per method -> figures
 
-from workflow.methods.registry import LIFELONG_METHODS  # sidetune, independent, finetune, features, ewc, pnn
+# The methods these rules train (sidetune, independent, finetune, features, ewc, pnn); the figures compare every
+# lifelong method in the registry (LIFELONG_METHODS), also those with rules of their own.
+SIDETUNE_RULE_METHODS = defined_in("rules/sidetune.smk")
 
 SIDETUNE_SHARED = "results/sidetune/{suite}/seed{seed}/shared"
 
@@ -119,7 +121,7 @@ rule sidetune_baseline_train:
         model="results/{lmethod}/{suite}/seed{seed}/model.pt",
         history="results/{lmethod}/{suite}/seed{seed}/history.csv",
     wildcard_constraints:
-        lmethod="|".join(m for m in LIFELONG_METHODS if m != "sidetune"),
+        lmethod="|".join(m for m in SIDETUNE_RULE_METHODS if m != "sidetune"),
     params:
         suite=lambda wc: as_json(suite_spec(wc.suite)),
         method=lambda wc: as_json(sidetune_config()),
@@ -213,5 +215,5 @@ rule sidetune_figure_forgetting:
         "--title 'forgetting, {wildcards.suite}' --out {output.png} --log {log}"
 
 
-for _method in LIFELONG_METHODS:
+for _method in SIDETUNE_RULE_METHODS:
     METHOD_TARGETS[_method] = _lifelong_targets(_method)

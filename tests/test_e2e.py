@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import snakemake
+from workflow.config import merged_config
 
 pytestmark = pytest.mark.e2e
 
@@ -89,7 +90,7 @@ def test_dvc_push_clone_pull_touch_plans_nothing(test_config_run, tmp_path):
     consumer clones and runs `make pull` (no SMK_ARGS: the committed params.yaml is the config) and gets the
     same files, with nothing left for Snakemake to do."""
     producer = test_config_run("2")
-    methods = yaml.safe_load((producer / "config/test.yaml").read_text())["methods"]
+    methods = merged_config(["--configfile", "config/test.yaml"], root=producer)["methods"]  # `all`: the registry
     git(producer, "init", "-q")
     dvc(producer, "remote", "add", "-d", "-f", "local", str(tmp_path / "remote"))
     git(producer, "add", "-A", "--", ".", ":!metrics")

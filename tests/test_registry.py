@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from workflow.claims import CLAIMS
-from workflow.methods.registry import LIFELONG_METHODS, METHODS, SHARED_CODE, SHARED_RULES, SHARED_SCRIPTS, SECTIONS
+from workflow.claims import all_claims
+from workflow.config import load_schema, merged_config
+from workflow.methods.registry import LIFELONG_METHODS, METHODS, defined_in, SHARED_CODE, SHARED_RULES, SHARED_SCRIPTS, SECTIONS
 
-SCHEMA = yaml.safe_load((REPO / "config/schema.yaml").read_text())
+SCHEMA = load_schema(REPO / "config/schema.yaml")  # completed from the registry
 DEFAULT = yaml.safe_load((REPO / "config/config.yaml").read_text())
 # Scripts of no method: the data (rules/data.smk) and the cross-method claims table (rules/summary.smk).
 OTHER_SCRIPTS = {"scripts/download.py", "scripts/claims.py"}
@@ -21,12 +22,31 @@ OTHER_SCRIPTS = {"scripts/download.py", "scripts/claims.py"}
 
 def test_schema_method_enum_is_the_registry():
     assert SCHEMA["properties"]["methods"]["items"]["enum"] == list(METHODS)
+    raw = yaml.safe_load((REPO / "config/schema.yaml").read_text())
+    assert raw["properties"]["methods"]["items"]["enum"] == [], "the enum is the registry's, filled in at load time"
+
+
+def test_methods_all_is_every_registered_method_in_order():
+    config = merged_config([], root=REPO)
+    assert DEFAULT["methods"] == "all" and config["methods"] == list(METHODS)
+    assert merged_config(["--config", "methods=[cpg,baseline]"], root=REPO)["methods"] == ["cpg", "baseline"]
+
+
+def test_a_method_schema_file_gives_its_section_and_defaults():
+    """A method whose record names a schema file needs no section in config/config.yaml: its defaults come from
+    that file, and the config's values are laid over them key by key."""
+    config = merged_config([], root=REPO)
+    for m in METHODS.values():
+        if m.schema:
+            section = yaml.safe_load((REPO / m.schema).read_text())
+            assert SCHEMA["properties"][m.section] == section and "default" in section, m.name
+            assert config[m.section] == section["default"] or m.section in DEFAULT, m.name
 
 
 def test_every_method_has_a_config_section_in_the_schema_and_the_default():
     for section in SECTIONS:
         assert section in SCHEMA["properties"], section
-        assert section in DEFAULT, section
+        assert section in DEFAULT or "default" in SCHEMA["properties"][section], section
     for m in METHODS.values():
         assert m.name == m.results.split("/")[1] and m.metrics == f"metrics/{m.name}.json"
         for key in m.params:
@@ -35,18 +55,20 @@ def test_every_method_has_a_config_section_in_the_schema_and_the_default():
 
 
 def test_lifelong_methods_come_from_the_registry_only():
-    assert LIFELONG_METHODS == ("sidetune", "independent", "finetune", "features", "ewc", "pnn")
+    assert LIFELONG_METHODS[:6] == ("sidetune", "independent", "finetune", "features", "ewc", "pnn")
+    assert defined_in("rules/sidetune.smk") == LIFELONG_METHODS[:6]
     defined = [p.relative_to(REPO).as_posix() for folder in ("workflow", "rules", "scripts", "Snakefile")
                for p in ([REPO / folder] if (REPO / folder).is_file() else (REPO / folder).rglob("*"))
                if p.suffix in (".py", ".smk", "") and p.is_file()
                and re.search(r"^\s*LIFELONG_METHODS\s*[:=]", p.read_text(errors="replace"), re.M)]
     assert defined == ["workflow/methods/registry.py"], defined
-    assert "from workflow.methods.registry import LIFELONG_METHODS" in (REPO / "rules/sidetune.smk").read_text()
-    assert "from ..registry import LIFELONG_METHODS" in (REPO / "workflow/methods/sidetune/lifelong.py").read_text()
+    assert "from workflow.methods.registry import LIFELONG_METHODS" in (REPO / "rules/common.smk").read_text()
+    assert 'defined_in("rules/sidetune.smk")' in (REPO / "rules/sidetune.smk").read_text()
+    assert "from ..registry import defined_in" in (REPO / "workflow/methods/sidetune/lifelong.py").read_text()
 
 
 def test_claims_name_registered_methods():
-    for claim in CLAIMS:
+    for claim in all_claims():
         assert claim.method in METHODS and set(claim.needs) <= set(METHODS), claim.claim
 
 
@@ -149,9 +171,10 @@ def test_suite_keys_name_suites_or_datasets(name):
 
 def test_every_method_has_snakemake_targets_in_its_rules_file():
     """Each method registers its targets (METHOD_TARGETS[name], rules/common.smk) in the rules file the registry
-    names; the lifelong methods through the loop over LIFELONG_METHODS in rules/sidetune.smk."""
+    names; side-tuning and its baselines through the loop over SIDETUNE_RULE_METHODS in rules/sidetune.smk."""
     for m in METHODS.values():
         text = (REPO / m.rules).read_text()
         literal = re.search(rf"""METHOD_TARGETS\[["']{m.name}["']\]\s*=""", text)
-        looped = m.lifelong and re.search(r"for (\w+) in LIFELONG_METHODS:\s*\n\s*METHOD_TARGETS\[\1\]", text)
+        looped = m.rules == "rules/sidetune.smk" and re.search(
+            r"for (\w+) in SIDETUNE_RULE_METHODS:\s*\n\s*METHOD_TARGETS\[\1\]", text)
         assert literal or looped, f"{m.rules} registers no targets for {m.name}"

@@ -216,7 +216,7 @@ def test_snakemake_runs_all_six_methods_on_the_test_config(workdir):
     methods = "methods=[sidetune,independent,finetune,features,ewc,pnn]"
     snakemake(workdir, "--cores", "2", "--configfile", "config/test.yaml", "--config", methods)
     suite = "split_digits_side_tiny"
-    for m in sidetune.LIFELONG_METHODS:
+    for m in sidetune.SIDETUNE_METHODS:
         out = workdir / "results" / m / suite / "seed0"
         frame = pd.read_csv(out / "accuracy.csv")
         assert list(frame.columns) == ["after_task", "task", "accuracy"] and len(frame) == 3  # 2 tasks: 1 + 2

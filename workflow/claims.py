@@ -174,18 +174,27 @@ def judge(c: Claim, p: Paired) -> dict:
 
 # --- the claims' measurements -------------------------------------------------------------------------------
 
-def _no_forgetting(method):
+def no_forgetting(method):
     def measure(r: Results):
         f = r.summary_values(method, lambda s: abs(s["forgetting"]))
         return Paired("zero", f"{method} absolute forgetting", {s: 0.0 for s in f}, f)
     return measure
 
 
-def _accuracy(method, other):
+def accuracy_at_least(method, other):
     def measure(r: Results):
         key = lambda s: s["average_accuracy"]  # noqa: E731
         return Paired(f"{method} average accuracy", f"{other} average accuracy",
                       r.summary_values(method, key), r.summary_values(other, key))
+    return measure
+
+
+def forgets_less(method, other):
+    """a = ``other``'s forgetting, b = ``method``'s, per seed: the claim a > b (strict) says ``method`` forgets less."""
+    def measure(r: Results):
+        key = lambda s: s["forgetting"]  # noqa: E731
+        return Paired(f"{other} forgetting", f"{method} forgetting", r.summary_values(other, key),
+                      r.summary_values(method, key))
     return measure
 
 
@@ -248,17 +257,17 @@ SUBSPACE_SETTING = "CIFAR-10, cResNet-20 (figure 4)"
 SUBSPACE_VALUE = "figure 4: midpoint above endpoints and standard training (axis 0.913-0.935)"
 
 CLAIMS: list[Claim] = [
-    Claim("cpg", "CPG does not forget: R[i, j] is constant for i >= j", _no_forgetting("cpg"), ("cpg",),
+    Claim("cpg", "CPG does not forget: R[i, j] is constant for i >= j", no_forgetting("cpg"), ("cpg",),
           CPG_SETTING, "forgetting 0 by construction; avg acc 80.9%", exact=True),
     Claim("cpg", "CPG's average accuracy is within 1 point of the independent baselines or better",
-          _accuracy("cpg", "baseline"), ("cpg", "baseline"),
+          accuracy_at_least("cpg", "baseline"), ("cpg", "baseline"),
           CPG_SETTING, "CPG 80.9% (per-task values average 81.2%)", tolerance=0.01),
-    Claim("packnet", "PackNet (no picking) is not above CPG", _accuracy("cpg", "packnet"), ("cpg", "packnet"),
+    Claim("packnet", "PackNet (no picking) is not above CPG", accuracy_at_least("cpg", "packnet"), ("cpg", "packnet"),
           CPG_SETTING, "PackNet 67.5% vs CPG 80.9%"),
-    Claim("sidetune", "side-tuning does not forget", _no_forgetting("sidetune"), ("sidetune",),
+    Claim("sidetune", "side-tuning does not forget", no_forgetting("sidetune"), ("sidetune",),
           ICIFAR, "forgetting 0 by construction", exact=True),
     Claim("sidetune", "side-tuning is at least as accurate as features (frozen base + heads)",
-          _accuracy("sidetune", "features"), ("sidetune", "features"),
+          accuracy_at_least("sidetune", "features"), ("sidetune", "features"),
           ICIFAR, "side-tuning ~76% average accuracy"),
     Claim("prior", "at the smallest N the learned prior is at least as accurate as the isotropic prior",
           _prior_small_n, ("prior",), PRIOR_SETTING, PRIOR_VALUE),
@@ -282,6 +291,15 @@ CLAIMS: list[Claim] = [
 ]
 
 
+def all_claims() -> list[Claim]:
+    """CLAIMS, then the claims of each method whose registry record names a ``claims`` module (its ``CLAIMS``)."""
+    import importlib
+
+    from .methods.registry import METHODS
+
+    return CLAIMS + [c for m in METHODS.values() if m.claims for c in importlib.import_module(m.claims).CLAIMS]
+
+
 def _test(c: Claim) -> str:
     """The per-seed test in words, e.g. ``per seed: a - b + 0.01 >= 0``."""
     tolerance = f" + {c.tolerance:g}" if c.tolerance else ""
@@ -294,7 +312,7 @@ def evaluate_claims(paths, methods) -> pd.DataFrame:
     ``no results`` instead of passing."""
     results = Results(paths)
     rows = []
-    for c in CLAIMS:
+    for c in all_claims():
         if not all(m in methods for m in c.needs):
             continue
         head = {"method": c.method, "claim": c.claim, "tolerance": c.tolerance, "test": _test(c),

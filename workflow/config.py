@@ -9,11 +9,43 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .methods.registry import SECTIONS
+from .methods.registry import METHODS, NAMES, SECTIONS
+
+ALL_METHODS = "all"  # `methods: all`: every method of the registry
 
 
 def load_schema(path) -> dict:
-    return yaml.safe_load(Path(path).read_text())
+    """config/schema.yaml, completed from the method registry: the ``methods`` enum is the registry's names, and a
+    method whose record names a ``schema`` file gets its section's schema (with its ``default``) from there."""
+    path = Path(path)
+    schema = yaml.safe_load(path.read_text())
+    root = path.resolve().parents[1]
+    schema["properties"]["methods"]["items"]["enum"] = list(NAMES)
+    for m in METHODS.values():
+        if m.schema and m.section not in schema["properties"]:
+            schema["properties"][m.section] = yaml.safe_load((root / m.schema).read_text())
+    return schema
+
+
+def _with_defaults(default, given):
+    """``given`` laid over ``default``: nested mappings key by key, anything else replaced (Snakemake's merge)."""
+    if isinstance(default, dict) and isinstance(given, dict):
+        return {**default, **{k: _with_defaults(default.get(k), v) if k in default else v for k, v in given.items()}}
+    return given
+
+
+def normalize_config(config: dict, schema: dict) -> None:
+    """In place, before validation: ``methods: all`` becomes the registry's list; a method section that a schema
+    file of its own describes starts from that file's ``default`` (the config's values laid over it); strings
+    from the command line become the numbers the schema wants."""
+    if config.get("methods") == ALL_METHODS:
+        config["methods"] = list(NAMES)
+    for m in METHODS.values():
+        section_schema = schema["properties"].get(m.section, {})
+        if m.schema and "default" in section_schema:
+            config[m.section] = _with_defaults(json.loads(json.dumps(section_schema["default"])),
+                                               config.get(m.section) or {})
+    coerce_command_line_values(config, schema)
 
 
 _YAML_TYPES = {"integer": int, "number": (int, float), "boolean": bool}
@@ -278,7 +310,7 @@ def merged_config(argv: list[str], root: Path | str = ".", base: str = "config/c
     overrides = parse_config(args.config)
     if overrides:
         update_config(config, overrides)
-        coerce_command_line_values(config, load_schema(root / "config" / "schema.yaml"))
+    normalize_config(config, load_schema(root / "config" / "schema.yaml"))
     return json.loads(json.dumps(config))  # plain dicts and lists (JSON configs load as OrderedDict)
 
 

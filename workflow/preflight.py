@@ -12,14 +12,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import (SKIP_DEVICE_CHECK, coerce_command_line_values, config_errors, core_errors, device_errors,
-                     format_errors, load_schema, reference_errors)
+from .config import (SKIP_DEVICE_CHECK, config_errors, core_errors, device_errors, format_errors, load_schema,
+                     normalize_config, reference_errors)
 
 
 def check_config(config: dict, schema_path: Path) -> None:
     """The config against the schema and its cross-references; a user mistake exits 1 without a traceback."""
     schema = load_schema(schema_path)
-    coerce_command_line_values(config, schema)
+    normalize_config(config, schema)
     errors = config_errors(config, schema) or reference_errors(config)
     if errors:
         # A plain message and exit status 1: a user mistake gets no traceback.

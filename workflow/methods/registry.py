@@ -6,8 +6,11 @@ says where its jobs are defined (the rules file), what code those jobs run (pack
 ``workflow/``, scripts under ``scripts/``), which config keys its results depend on, and which other methods'
 results it reads. Derived from it:
 
-- the schema's ``methods`` enum (config/schema.yaml; tests/test_registry.py checks they are equal),
-- ``LIFELONG_METHODS`` (rules/sidetune.smk, workflow.methods.sidetune),
+- the schema's ``methods`` enum (filled in by workflow.config.load_schema; ``methods: all`` means every method
+  here, in this order) and, for a method that declares ``schema``, its config section's schema and defaults,
+- the rules files the Snakefile includes (RULE_FILES),
+- ``LIFELONG_METHODS`` (rules/sidetune.smk, workflow.methods.sidetune, the side-tuning figures),
+- the claims table (workflow.claims: its own claims plus each method's ``claims`` module),
 - ``dvc.yaml`` (``python -m workflow.dvcgen``): one stage per method whose deps are its rules, code, scripts and
   the results it reads, and whose ``params:`` are its config section plus the keys in ``reads``.
 
@@ -32,6 +35,8 @@ class Method:
     figure_keys: tuple[str, ...] = ()    # config keys beyond methods/suite/seeds that pick its figures' inputs
     needs: tuple[str, ...] = ()          # methods whose results its jobs read
     lifelong: bool = False               # side-tuning and the lifelong baselines compared with it
+    schema: str | None = None            # YAML file with its section's JSON schema and `default` (else: schema.yaml)
+    claims: str | None = None            # module whose CLAIMS list it adds to the claims table
 
     @property
     def results(self) -> str:
@@ -104,5 +109,11 @@ METHODS: dict[str, Method] = {m.name: m for m in [
 ]}
 
 NAMES: tuple[str, ...] = tuple(METHODS)
+RULE_FILES: tuple[str, ...] = tuple(dict.fromkeys(m.rules for m in METHODS.values()))
 LIFELONG_METHODS: tuple[str, ...] = tuple(name for name, m in METHODS.items() if m.lifelong)
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(m.section for m in METHODS.values()))
+
+
+def defined_in(rules: str) -> tuple[str, ...]:
+    """The methods whose jobs the rules file ``rules`` defines (e.g. side-tuning's and its baselines')."""
+    return tuple(name for name, m in METHODS.items() if m.rules == rules)

@@ -1,7 +1,7 @@
 """Task 2 of the original: hypotheses 2 (no initialisation lottery) and 3 (parameter inference).
 
-``select``: rows with reward 0 dropped, sorted by reward (ascending, stable), duplicate nets dropped (keeping the
-last), then ``per_group`` lowest, middle (from ``ceil(n/2) - per_group//2``) and top nets; 6 each in the original.
+``select`` (in the torch-free :mod:`selection`, re-exported here): the ``per_group`` lowest, middle and top
+rewarded distinct nets of a search; 6 each in the original.
 
 For every chosen net, ``hypotheses.csv`` rows (accuracy = test accuracy in %, classifier trained for the full
 schedule, no early stopping):
@@ -14,39 +14,16 @@ schedule, no early stopping):
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 
 import pandas as pd
 
-from ...errors import UserError
 from ...io import write_csv
 from .scoring import ScoreConfig, score_full_training, score_prior
-from .search import arch_seed
+from .selection import GROUPS, arch_seed, select  # noqa: F401  (re-exported)
 from .tables import HYPOTHESES_COLUMNS, summarize  # noqa: F401  (summarize re-exported)
 
 log = logging.getLogger(__name__)
-GROUPS = ("low", "middle", "top")
-
-
-def select(buffer: pd.DataFrame, per_group: int = 6, seed: int = 0) -> pd.DataFrame:
-    """The chosen nets: columns rank, group, net, reward, row (first buffer row of the net), prior_seed."""
-    first_row = {}
-    for i, net in enumerate(buffer["net"]):
-        first_row.setdefault(net, i)
-    ranked = buffer[buffer["reward"] > 0].sort_values("reward", kind="mergesort")
-    ranked = ranked.drop_duplicates("net", keep="last").reset_index(drop=True)
-    n = len(ranked)
-    if n < 3 * per_group:
-        raise UserError(f"dpnas select needs {3 * per_group} distinct nets with reward > 0 but the search found "
-                        f"{n}: lengthen dpnas.search.epsilon_schedule or lower dpnas.hypotheses.per_group")
-    middle = min(max(math.ceil(n / 2) - per_group // 2, per_group), n - 2 * per_group)
-    picks = [(g, i) for g, start in zip(GROUPS, (0, middle, n - per_group)) for i in range(start, start + per_group)]
-    out = pd.DataFrame([{"rank": k, "group": g, "net": ranked.at[i, "net"], "reward": ranked.at[i, "reward"]}
-                        for k, (g, i) in enumerate(picks)])
-    out["row"] = [first_row[net] for net in out["net"]]
-    out["prior_seed"] = [arch_seed(seed, r) for r in out["row"]]
-    return out
 
 
 def fresh_seed(resample_seed: int, rank: int) -> int:

@@ -26,6 +26,7 @@ from ...io import write_csv
 from .netstring import to_string
 from .qlearning import Agent, EpsilonSchedule, QTable
 from .scoring import Score, ScoreConfig, score_prior
+from .selection import arch_seed
 from .space import SearchSpace
 from .tables import read_buffer
 
@@ -55,11 +56,6 @@ class SearchConfig:
         if unknown:
             raise UserError(f"unknown dpnas.search keys {unknown}")
         return cls(**d)
-
-
-def arch_seed(seed: int, row: int) -> int:
-    """Seed of the random weights of the prior first scored in buffer row ``row``."""
-    return seed * 1_000_003 + row
 
 
 def score_row(score: Score, epsilon: float, net: str) -> dict:

@@ -21,10 +21,10 @@ two suites of one dataset that share a class. Every lifelong method (and ``indep
 
 from .base import FrozenBase, base_features, check_disjoint, pretrain_base, state_hash
 from .ewc import EWCPenalty
-from .lifelong import LIFELONG_METHODS, build_network, run_independent, run_sequence
+from .lifelong import SIDETUNE_METHODS, build_network, run_independent, run_sequence
 from .merge import AlphaMerge, MLPMerge, build_merge
 from .side import build_side, distil_side
 
 __all__ = ["FrozenBase", "base_features", "check_disjoint", "pretrain_base", "state_hash", "EWCPenalty",
-           "LIFELONG_METHODS", "build_network", "run_independent", "run_sequence", "AlphaMerge", "MLPMerge",
+           "SIDETUNE_METHODS", "build_network", "run_independent", "run_sequence", "AlphaMerge", "MLPMerge",
            "build_merge", "build_side", "distil_side"]

@@ -19,13 +19,16 @@ from ...errors import UserError
 from ...io import torch_load, torch_save
 from ...training import TrainConfig, Trainer, evaluate, seed_everything
 from .. import baseline
-from ..registry import LIFELONG_METHODS
+from ..registry import defined_in
 from .base import FrozenBase, packed_split
 from .ewc import EWCPenalty
 from .networks import FeaturesNet, FinetuneNet, SideTuneNet, TaskHeadsNet
 from .pnn import ProgressiveNet
 
 log = logging.getLogger(__name__)
+
+# The lifelong methods whose networks this module builds (the rest of LIFELONG_METHODS bring their own network).
+SIDETUNE_METHODS = defined_in("rules/sidetune.smk")
 
 
 def build_network(method: str, *, backbone: nn.Module, side_init: nn.Module | None, params: dict,
@@ -44,7 +47,7 @@ def build_network(method: str, *, backbone: nn.Module, side_init: nn.Module | No
         return ProgressiveNet(base, side_init, num_classes, groups, image_shape)
     if method in ("finetune", "ewc"):
         return FinetuneNet(backbone, num_classes, groups, image_shape)
-    raise UserError(f"unknown lifelong method '{method}'; allowed: {', '.join(LIFELONG_METHODS)}")
+    raise UserError(f"unknown lifelong method '{method}'; allowed: {', '.join(SIDETUNE_METHODS)}")
 
 
 def task_forward(model, x, task: int):
@@ -58,18 +61,22 @@ def use_cache(method: str, net: TaskHeadsNet, cfg: TrainConfig, cache) -> bool:
 
 def run_sequence(method: str, tasks, *, backbone: nn.Module, side_init: nn.Module | None, params: dict, seed: int,
                  device="cpu", cache: list[dict] | None = None, resume_path=None, progress_file=None,
-                 after_task=None):
+                 after_task=None, network: TaskHeadsNet | None = None):
     """Train ``method`` on ``tasks`` in order. Returns (network, R, info) where info holds per-task training
     histories, seconds per task and, for side-tuning, the learned alphas.
 
     ``cache[t]`` holds the base's features of task t's splits ({"train", "val", "test"}); it is used where exact.
     ``resume_path``: state after each finished task is saved there, and a run restarts after the last one.
     ``after_task(t, net, R)`` is called once task t is trained and evaluated (tests snapshot modules with it).
+    ``network``: a method with a network of its own (a :class:`TaskHeadsNet`, e.g. BSP's) passes it here and
+    ``backbone`` / ``side_init`` are not used.
     """
     cfg = TrainConfig.from_dict(params["train"])
     seed_everything(seed, threads=None)  # threads: as the calling script set them (compute.threads)
-    net = build_network(method, backbone=backbone, side_init=side_init, params=params,
-                        num_classes=[t.num_classes for t in tasks], image_shape=tasks[0].train.x.shape[1:]).to(device)
+    if network is None:
+        network = build_network(method, backbone=backbone, side_init=side_init, params=params,
+                                num_classes=[t.num_classes for t in tasks], image_shape=tasks[0].train.x.shape[1:])
+    net = network.to(device)
     cached = use_cache(method, net, cfg, cache)
     ewc = EWCPenalty({f"trunk.{n}": p for n, p in net.trunk.named_parameters()}, params["ewc"]["coef"]) \
         if method == "ewc" else None
