@@ -54,7 +54,7 @@ def main(args):
 if __name__ == "__main__":
     p = parser(__doc__)
     add_run_arguments(p)
-    p.add_argument("--method", required=True, choices=sidetune.LIFELONG_METHODS)
+    p.add_argument("--method", required=True, choices=sidetune.SIDETUNE_METHODS)
     p.add_argument("--base", type=Path, default=None, help="pretrained base (all but independent)")
     p.add_argument("--side", type=Path, default=None, help="distilled side (sidetune, pnn)")
     p.add_argument("--features", type=Path, default=None, help="cached base features (sidetune, features)")
