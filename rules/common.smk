@@ -1,4 +1,5 @@
 # Config validation and helpers shared by every rules/*.smk file. No method logic lives here.
+import functools
 import json
 import os
 import shlex
@@ -127,59 +128,6 @@ def datasets_used(wildcards=None):
 def method_summaries(wildcards):
     """The summary.json files of one method (one per seed and suite or dataset)."""
     return [p for p in method_targets(wildcards.method) if p.endswith("summary.json")]
-
-
-# --- sidetune (rules/sidetune.smk) ------------------------------------------------------------------------------------
-
-
-def sidetune_config():
-    return config["sidetune"]
-
-
-def sidetune_source_manifest(wildcards):
-    return data_manifest(suite_spec(sidetune_config()["source_suite"])["dataset"])
-
-
-def sidetune_method_inputs(wildcards):
-    """What a lifelong method reads: the task data, the frozen base (all but independent), the distilled side
-    (sidetune, pnn), the cached base features (sidetune, features; when sidetune.cache_features)."""
-    method = getattr(wildcards, "lmethod", "sidetune")
-    shared = SIDETUNE_SHARED.format(suite=wildcards.suite, seed=wildcards.seed)
-    inputs = {"data": suite_manifest(wildcards)}
-    if method != "independent":
-        inputs["base"] = f"{shared}/base.pt"
-    if method in ("sidetune", "pnn"):
-        inputs["side"] = f"{shared}/side.pt"
-    if method in ("sidetune", "features") and sidetune_config()["cache_features"]:
-        inputs["features"] = f"{shared}/base_features.pt"
-    return inputs
-
-
-def sidetune_input_flags(wildcards, input):
-    return " ".join(f"--{key} {input[key]}" for key in ("base", "side", "features") if key in input.keys())
-
-
-def sidetune_compared(wildcards):
-    """accuracy.csv of every lifelong method in config `methods`, per seed (method-major order)."""
-    methods = [m for m in LIFELONG_METHODS if m in config["methods"]] or ["sidetune"]
-    return expand("results/{m}/{suite}/seed{seed}/accuracy.csv", m=methods, suite=wildcards.suite,
-                  seed=config["seeds"])
-
-
-def sidetune_labels(wildcards, input):
-    return " ".join(Path(p).parts[1] for p in input)
-
-
-def _lifelong_targets(method):
-    def targets():
-        files = ["results/{m}/{suite}/seed{seed}/summary.json"]
-        if method == "sidetune":
-            files += ["results/{m}/{suite}/seed{seed}/alphas.csv",
-                      "results/figures/sidetune/{suite}_final_accuracy.png",
-                      "results/figures/sidetune/{suite}_accuracy_matrix.png",
-                      "results/figures/sidetune/{suite}_forgetting.png"]
-        return expand(files, m=method, suite=sidetune_config()["suite"], seed=config["seeds"])
-    return targets
 
 
 # --- dpnas (rules/dpnas.smk) ------------------------------------------------------------------------------------------

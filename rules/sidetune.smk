@@ -7,7 +7,34 @@
 # lifelong method in the registry (LIFELONG_METHODS), also those with rules of their own.
 SIDETUNE_RULE_METHODS = defined_in("rules/sidetune.smk")
 
-SIDETUNE_SHARED = "results/sidetune/{suite}/seed{seed}/shared"
+from workflow.methods.sidetune import paths as sidetune_paths
+
+SIDETUNE_SHARED = sidetune_paths.SHARED
+
+
+def sidetune_config():
+    return config["sidetune"]
+
+
+def sidetune_source_manifest(wildcards):
+    return sidetune_paths.source_manifest(config)
+
+
+def sidetune_method_inputs(wildcards):
+    return sidetune_paths.method_inputs(config, getattr(wildcards, "lmethod", "sidetune"), wildcards.suite,
+                                        wildcards.seed)
+
+
+def sidetune_input_flags(wildcards, input):
+    return " ".join(f"--{key} {input[key]}" for key in ("base", "side", "features") if key in input.keys())
+
+
+def sidetune_compared(wildcards):
+    return sidetune_paths.compared_tables(config, LIFELONG_METHODS, wildcards.suite)
+
+
+def sidetune_labels(wildcards, input):
+    return " ".join(Path(p).parts[1] for p in input)
 
 
 
@@ -216,4 +243,4 @@ rule sidetune_figure_forgetting:
 
 
 for _method in SIDETUNE_RULE_METHODS:
-    METHOD_TARGETS[_method] = _lifelong_targets(_method)
+    METHOD_TARGETS[_method] = functools.partial(sidetune_paths.targets, config, _method)

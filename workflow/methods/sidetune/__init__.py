@@ -17,14 +17,24 @@ Source pool: the paper pretrains the base on CIFAR-10 and learns CIFAR-100 tasks
 images or classes. The default config keeps that property on the digits: the side-tuning suite uses digits 4-9
 (3 tasks x 2 classes) and the base pretrains on digits 0-3 (``sidetune.source_suite``); the pretrain rule refuses
 two suites of one dataset that share a class. Every lifelong method (and ``independent``) runs on that suite.
+- :mod:`.paths`     the files of its jobs, as pure functions of the config (torch-free: the Snakefile's inputs).
 """
 
-from .base import FrozenBase, base_features, check_disjoint, pretrain_base, state_hash
-from .ewc import EWCPenalty
-from .lifelong import SIDETUNE_METHODS, build_network, run_independent, run_sequence
-from .merge import AlphaMerge, MLPMerge, build_merge
-from .side import build_side, distil_side
+import importlib
 
-__all__ = ["FrozenBase", "base_features", "check_disjoint", "pretrain_base", "state_hash", "EWCPenalty",
-           "SIDETUNE_METHODS", "build_network", "run_independent", "run_sequence", "AlphaMerge", "MLPMerge",
-           "build_merge", "build_side", "distil_side"]
+# Names load lazily (PEP 562): importing a torch-free submodule (``paths``) never imports torch.
+_EXPORTS = {
+    ".base": ("FrozenBase", "base_features", "check_disjoint", "pretrain_base", "state_hash"),
+    ".ewc": ("EWCPenalty",),
+    ".lifelong": ("SIDETUNE_METHODS", "build_network", "run_independent", "run_sequence"),
+    ".merge": ("AlphaMerge", "MLPMerge", "build_merge"),
+    ".side": ("build_side", "distil_side"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
