@@ -4,8 +4,8 @@ from pathlib import Path
 
 from workflow.cli import log, parser, run
 from workflow.io import write_csv
-from workflow.methods.dpnas.hypotheses import select
-from workflow.methods.dpnas.search import read_buffer
+from workflow.methods.dpnas.selection import select  # torch-free, like tables: this job never imports torch
+from workflow.methods.dpnas.tables import read_buffer
 
 
 def main(args):

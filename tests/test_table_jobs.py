@@ -139,6 +139,26 @@ def test_dpnas_collect(tmp_path):
     assert summary["best_net"] == "net4" and summary["accuracy"]["top.full"]["mean"] == 80.0
 
 
+def test_dpnas_select(tmp_path):
+    """The search's replay buffer in, chosen.csv out: 1 lowest, middle and top distinct rewarded net each."""
+    buffer, _ = dpnas_inputs(tmp_path)  # rewards net0..net4: 0.3, 0.0, 0.5, 0.6, 0.8; middle of 4 from ceil(4/2)
+    run_script("dpnas_select", "--buffer", buffer, "--params", json.dumps({"hypotheses": {"per_group": 1}}),
+               "--seed", 2, "--out", tmp_path / "out/chosen.csv", cwd=tmp_path)
+    chosen = pd.read_csv(tmp_path / "out/chosen.csv")
+    assert chosen[["group", "net", "row"]].values.tolist() == [["low", "net0", 0], ["middle", "net3", 3],
+                                                               ["top", "net4", 4]]
+    assert chosen["prior_seed"].tolist() == [2 * 1_000_003 + r for r in (0, 3, 4)]  # the search's weight seeds
+
+
+def test_dpnas_package_imports_lazily(tmp_path):
+    """Importing the package or a torch-free submodule imports no torch; a torch submodule still loads on use."""
+    out = python("import sys\nimport workflow.methods.dpnas as d\nfrom workflow.methods.dpnas import selection, tables\n"
+                 "print('TORCH_LOADED', 'torch' in sys.modules)\nd.hypotheses.select\n"
+                 "print('TORCH_AFTER', 'torch' in sys.modules, d.hypotheses.select is selection.select)", tmp_path)
+    assert "TORCH_LOADED False" in out.splitlines(), out
+    assert "TORCH_AFTER True True" in out.splitlines(), out
+
+
 def test_prior_collect(tmp_path):
     run_script("prior_collect", "--runs", *prior_runs(tmp_path), "--seed", 0, "--suite", "suite",
                "--out", tmp_path / "out", cwd=tmp_path)
