@@ -116,12 +116,19 @@ push: venv
 # Consumer, after git clone: fetch a colleague's artifacts, then mark them up to date for Snakemake (DVC does not
 # keep timestamps), on the config they were made with: the committed params.yaml (Snakemake keeps only the last
 # --configfile, so one in SMK_ARGS replaces it: give the producer's). Afterwards `snakemake` on that config has
-# nothing to redo and only changed figure rules rerun.
+# nothing to redo and only changed figure rules rerun. Two checks stop the pull before anything is marked up to date
+# (workflow/sharing.py): `check`, before anything is fetched, compares the config keys each stage tracks, as dvc.lock
+# recorded them, with the config of this pull (params.yaml with SMK_ARGS) and names each stage and key that differs;
+# `verify`, between `dvc fetch` and `dvc checkout`, hashes every object dvc.lock needs in the cache, deletes a damaged
+# one and names its file, so nothing damaged reaches the workspace (whatever the remote's `verify` option).
 pull: venv
 	@$(CHECK_ARGS)
 	@test -f params.yaml || { echo "Cannot pull: params.yaml is missing; it is the config of the shared results, \
 	committed beside dvc.lock by 'make push' (check out a commit that has both)" >&2; exit 1; }
-	$(DVC) pull
+	$(BIN)/python -m workflow.sharing check --configfile params.yaml $(SMK_ARGS)
+	$(DVC) fetch
+	$(BIN)/python -m workflow.sharing verify
+	$(DVC) checkout
 	$(BIN)/snakemake --touch --cores $(CORES) --configfile params.yaml $(SMK_ARGS)
 	$(BIN)/snakemake -n --cores $(CORES) --configfile params.yaml $(SMK_ARGS)
 

@@ -229,6 +229,11 @@ def test_make_push_and_pull_find_snakemake_without_an_active_environment():
         assert lines[k].startswith(f'PATH="{REPO}/.venv/bin:$PATH" '), lines[k]
     pull = subprocess.run(["make", "--no-print-directory", "-n", "pull"], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=60).stdout
-    assert f'PATH="{REPO}/.venv/bin:$PATH" .venv/bin/dvc pull' in pull
-    assert re.search(r"bin/snakemake --touch --cores all --configfile params\.yaml\s*$", pull, re.M), pull
-    assert re.search(r"bin/snakemake -n --cores all --configfile params\.yaml\s*$", pull, re.M), pull
+    # the config check before anything is fetched, the cache check before anything is checked out, then Snakemake
+    steps = [".venv/bin/python -m workflow.sharing check --configfile params.yaml",
+             f'PATH="{REPO}/.venv/bin:$PATH" .venv/bin/dvc fetch',
+             ".venv/bin/python -m workflow.sharing verify",
+             f'PATH="{REPO}/.venv/bin:$PATH" .venv/bin/dvc checkout',
+             ".venv/bin/snakemake --touch --cores all --configfile params.yaml",
+             ".venv/bin/snakemake -n --cores all --configfile params.yaml"]
+    assert [line.strip() for line in pull.splitlines() if line.strip() in steps] == steps, pull
