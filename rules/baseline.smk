@@ -1,5 +1,7 @@
 # Per-task baselines: one independent network per task (the goals CPG must reach).
 
+from workflow.methods import baseline_paths
+
 
 rule baseline_train:
     input:
@@ -27,7 +29,7 @@ rule baseline_train:
 
 rule baseline_collect:
     input:
-        baseline_task_results,
+        lambda wc: baseline_paths.task_results(config, wc.suite, wc.seed),
     output:
         accuracy="results/baseline/{suite}/seed{seed}/accuracy.csv",
         summary="results/baseline/{suite}/seed{seed}/summary.json",
@@ -49,7 +51,7 @@ rule baseline_collect:
 
 rule baseline_figure:
     input:
-        baseline_accuracy_tables,
+        lambda wc: baseline_paths.accuracy_tables(config, wc.suite),
     output:
         png=report(
             "results/figures/baseline/{suite}_per_task_accuracy.png",

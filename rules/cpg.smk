@@ -5,14 +5,57 @@
 # The grow loop: when an attempt's status is `grow`, the prune input function asks for a grow step and the next
 # attempt; Snakemake re-plans after each checkpoint. Goals come from the baseline's baseline_acc.json.
 
+from workflow.methods.cpg import paths as cpg_paths
+
 CPG_METHODS = ["cpg", "packnet"]
-CPG_RUN = "results/{method}/{suite}/seed{seed}"
-CPG_TASK = f"{CPG_RUN}/task{{task}}"
-CPG_ATTEMPT = f"{CPG_TASK}/attempt{{attempt}}"
+CPG_RUN, CPG_TASK, CPG_ATTEMPT = cpg_paths.RUN, cpg_paths.TASK, cpg_paths.ATTEMPT
 
 
 # The per-task chain is the DAG's longest sequential path: its jobs run before others that are ready.
 CPG_PRIORITY = 10
+
+
+def cpg_section(wildcards):
+    """The config section of the method a job runs: `cpg` or `packnet`."""
+    return wildcards.method
+
+
+# Input functions: Snakemake's wildcards to workflow.methods.cpg.paths (pure, unit-tested), and the checkpoint.
+def cpg_goals(wc):
+    return cpg_paths.goals(wc.suite, wc.seed)
+
+
+def cpg_previous_model(wc):
+    return cpg_paths.previous_model(wc.method, wc.suite, wc.seed, wc.task)
+
+
+def cpg_finetune_start(wc):
+    return cpg_paths.finetune_start(wc.method, wc.suite, wc.seed, wc.task, wc.attempt)
+
+
+def cpg_grow_status(wc):
+    return cpg_paths.grow_status(wc.method, wc.suite, wc.seed, wc.task, wc.attempt)
+
+
+def cpg_finetuned(wildcards):
+    """The last finetune attempt of a task: follow the attempts while their status says `grow` (each attempt is
+    a checkpoint: Snakemake re-plans once its status exists)."""
+    attempt = 0
+    while True:
+        out = checkpoints.cpg_finetune.get(**dict(wildcards.items(), attempt=attempt)).output
+        if json.loads(Path(out.status).read_text())["status"] != "grow":
+            return {"model": out.model, "status": out.status}
+        attempt += 1
+
+
+def cpg_flags(*names):
+    """`--<name> <input.name>` for each of ``names`` present among the inputs."""
+    return lambda wildcards, input: " ".join(cpg_flag(n)(wildcards, input) for n in names)
+
+
+def cpg_flag(name):
+    """`--<name> <input.name>` when that input is present (optional, or decided by a checkpoint), else nothing."""
+    return lambda wildcards, input: f"--{name} {input[name]}" if name in input.keys() else ""
 
 
 checkpoint cpg_finetune:
@@ -26,7 +69,8 @@ checkpoint cpg_finetune:
         status=f"{CPG_ATTEMPT}/status.json",
         history=f"{CPG_ATTEMPT}/history.csv",
     params:
-        method=lambda wc: as_json(config[wc.method]),
+        method=stage_params(cpg_section, "model", "width", "picking", "finetune", "growth", "train_gate",
+                            "collapse_gate", "recompute_bn"),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
         compute=as_json(config["compute"]),
         start=cpg_flag("start"),
@@ -57,7 +101,7 @@ rule cpg_grow:
         start=f"{CPG_ATTEMPT}/start.pt",
         checksum=f"{CPG_ATTEMPT}/start.pt.sha256",
     params:
-        method=lambda wc: as_json(config[wc.method]),
+        method=stage_params(cpg_section, "model", "width", "growth"),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
         previous=cpg_flag("previous"),
     wildcard_constraints:
@@ -89,7 +133,8 @@ rule cpg_prune:
         levels=temp(f"{CPG_TASK}/prune/levels.pt"),
         checksum=temp(f"{CPG_TASK}/prune/levels.pt.sha256"),
     params:
-        method=lambda wc: as_json(config[wc.method]),
+        method=stage_params(cpg_section, "prune", "picking", "train_gate", "collapse_gate", "recompute_bn",
+                            "reserve_when_capped", "choose_by", "allowed_loss"),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
         compute=as_json(config["compute"]),
         finetuned=cpg_flags("model", "status"),
@@ -120,7 +165,7 @@ rule cpg_choose:
         checksum=f"{CPG_TASK}/chosen.pt.sha256",
         choice=f"{CPG_TASK}/choice.json",
     params:
-        method=lambda wc: as_json(config[wc.method]),
+        method=stage_params(cpg_section, "reserve_when_capped", "allowed_loss", "choose_by"),
     wildcard_constraints:
         method="|".join(CPG_METHODS),
     log:
@@ -148,7 +193,7 @@ rule cpg_retrain:
         logits=f"{CPG_TASK}/test_logits.pt",
         history=f"{CPG_TASK}/retrain_history.csv",
     params:
-        method=lambda wc: as_json(config[wc.method]),
+        method=stage_params(cpg_section, "retrain", "picking", "recompute_bn"),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
         compute=as_json(config["compute"]),
     wildcard_constraints:
@@ -169,7 +214,7 @@ rule cpg_retrain:
 
 rule cpg_collect:
     input:
-        evals=cpg_task_evals,
+        evals=lambda wc: cpg_paths.task_evals(config, wc.method, wc.suite, wc.seed),
         goals=cpg_goals,
     output:
         accuracy=f"{CPG_RUN}/accuracy.csv",
@@ -194,8 +239,8 @@ rule cpg_collect:
 
 rule cpg_accuracy_figure:
     input:
-        methods=lambda wc: cpg_compared(wc, "accuracy.csv"),
-        baseline=baseline_accuracy_tables,
+        methods=lambda wc: cpg_paths.compared(config, wc.suite, "accuracy.csv"),
+        baseline=lambda wc: baseline_paths.accuracy_tables(config, wc.suite),
     output:
         png=report(
             f"{FIGURES}cpg/{{suite}}_per_task_accuracy.png",
@@ -218,7 +263,7 @@ rule cpg_accuracy_figure:
 
 rule cpg_capacity_figure:
     input:
-        lambda wc: cpg_compared(wc, "capacity.csv"),
+        lambda wc: cpg_paths.compared(config, wc.suite, "capacity.csv"),
     output:
         png=report(
             f"{FIGURES}cpg/{{suite}}_capacity.png",
@@ -240,6 +285,6 @@ rule cpg_capacity_figure:
 
 
 # The figures compare CPG with PackNet (when enabled) and the baseline; they belong to CPG's targets.
-METHOD_TARGETS["cpg"] = lambda: cpg_results("cpg") + expand(
+METHOD_TARGETS["cpg"] = lambda: cpg_paths.results(config, "cpg") + expand(
     [f"{FIGURES}cpg/{{suite}}_per_task_accuracy.png", f"{FIGURES}cpg/{{suite}}_capacity.png"], suite=config["suite"])
-METHOD_TARGETS["packnet"] = lambda: cpg_results("packnet")
+METHOD_TARGETS["packnet"] = lambda: cpg_paths.results(config, "packnet")

@@ -7,12 +7,12 @@ DPNAS = "results/dpnas/{dataset}/seed{seed}"
 
 rule dpnas_search:
     input:
-        data=dpnas_data,
+        data=lambda wc: data_manifest(wc.dataset),
     output:
         buffer=f"{DPNAS}/replay_buffer.csv",
         qvalues=f"{DPNAS}/q_values.csv",
     params:
-        method=as_json(config.get("dpnas", {})),
+        method=stage_params("dpnas", "dataset", "val_fraction", "train_per_class", "space", "classifier", "search"),
         compute=as_json(config["compute"]),
     log:
         "logs/dpnas_search/{dataset}/seed{seed}.log",
@@ -32,7 +32,7 @@ rule dpnas_select:
     output:
         f"{DPNAS}/chosen.csv",
     params:
-        method=as_json(config.get("dpnas", {})),
+        method=stage_params("dpnas", "hypotheses"),
     log:
         "logs/dpnas_select/{dataset}/seed{seed}.log",
     benchmark:
@@ -48,12 +48,12 @@ rule dpnas_select:
 
 rule dpnas_resample:
     input:
-        data=dpnas_data,
+        data=lambda wc: data_manifest(wc.dataset),
         chosen=f"{DPNAS}/chosen.csv",
     output:
         f"{DPNAS}/resampled.csv",
     params:
-        method=as_json(config.get("dpnas", {})),
+        method=stage_params("dpnas", "dataset", "val_fraction", "train_per_class", "space", "classifier", "hypotheses"),
         compute=as_json(config["compute"]),
     log:
         "logs/dpnas_resample/{dataset}/seed{seed}.log",
@@ -70,12 +70,12 @@ rule dpnas_resample:
 
 rule dpnas_full_train:
     input:
-        data=dpnas_data,
+        data=lambda wc: data_manifest(wc.dataset),
         chosen=f"{DPNAS}/chosen.csv",
     output:
         f"{DPNAS}/full_trained.csv",
     params:
-        method=as_json(config.get("dpnas", {})),
+        method=stage_params("dpnas", "dataset", "val_fraction", "train_per_class", "space", "classifier", "hypotheses"),
         compute=as_json(config["compute"]),
     log:
         "logs/dpnas_full_train/{dataset}/seed{seed}.log",
@@ -114,12 +114,12 @@ rule dpnas_hypotheses:
 
 rule dpnas_export:
     input:
-        data=dpnas_data,
+        data=lambda wc: data_manifest(wc.dataset),
         chosen=f"{DPNAS}/chosen.csv",
     output:
         directory(f"{DPNAS}/export"),
     params:
-        method=as_json(config.get("dpnas", {})),
+        method=stage_params("dpnas", "dataset", "val_fraction", "train_per_class", "space", "classifier"),
         compute=as_json(config["compute"]),
     log:
         "logs/dpnas_export/{dataset}/seed{seed}.log",

@@ -3,21 +3,23 @@
 # Paths: results/prior/<source suite>/source/ (pretrained network, prior files),
 #        results/prior/<target suite>/seed<S>/{n<N>/runs.csv, transfer.csv, summary.json}.
 
+from workflow.methods.prior import paths as prior_paths
+
 PRIOR = config.get("prior", {})
-PRIOR_SOURCE = "results/prior/{suite}/source"
-PRIOR_FILES = ["model", "mean", "variance", "covmat"]
+PRIOR_SOURCE = prior_paths.SOURCE
+PRIOR_FILES = list(prior_paths.FILES)
 
 
 rule prior_pretrain:
     input:
-        data=prior_data("source_suite"),
+        data=lambda wc: prior_paths.data(config, "source_suite"),
     output:
         model=f"{PRIOR_SOURCE}/pretrained.pt",
         result=f"{PRIOR_SOURCE}/pretrain.json",
         history=f"{PRIOR_SOURCE}/pretrain_history.csv",
     params:
         suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=as_json(PRIOR),
+        method=stage_params("prior", "source_task", "source_seed", "model", "width", "pretrain"),
         compute=as_json(config["compute"]),
     log:
         "logs/prior_pretrain/{suite}.log",
@@ -33,7 +35,7 @@ rule prior_pretrain:
 
 rule prior_fit:
     input:
-        data=prior_data("source_suite"),
+        data=lambda wc: prior_paths.data(config, "source_suite"),
         model=f"{PRIOR_SOURCE}/pretrained.pt",
     output:
         files=expand(f"{PRIOR_SOURCE}/prior_{{part}}.pt", part=PRIOR_FILES, allow_missing=True),
@@ -41,7 +43,7 @@ rule prior_fit:
         history=f"{PRIOR_SOURCE}/swag_history.csv",
     params:
         suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=as_json(PRIOR),
+        method=stage_params("prior", "source_task", "source_seed", "model", "width", "swag"),
         compute=as_json(config["compute"]),
     log:
         "logs/prior_fit/{suite}.log",
@@ -58,14 +60,14 @@ rule prior_fit:
 
 rule prior_transfer:
     input:
-        data=prior_data("target_suite"),
-        prior=lambda wc: expand(f"{prior_source_dir()}/prior_{{part}}.pt", part=PRIOR_FILES),
-        manifest=lambda wc: f"{prior_source_dir()}/prior_manifest.json",
+        data=lambda wc: prior_paths.data(config, "target_suite"),
+        prior=lambda wc: prior_paths.prior_files(config),
+        manifest=lambda wc: f"{prior_paths.source_dir(config)}/prior_manifest.json",
     output:
         runs="results/prior/{suite}/seed{seed}/n{n}/runs.csv",
     params:
         suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=as_json(PRIOR),
+        method=stage_params("prior", "target_task", "model", "width", "transfer"),
         compute=as_json(config["compute"]),
     log:
         "logs/prior_transfer/{suite}/seed{seed}/n{n}.log",
@@ -84,7 +86,7 @@ rule prior_transfer:
 
 rule prior_collect:
     input:
-        prior_transfer_runs,
+        lambda wc: prior_paths.transfer_runs(config, wc.suite, wc.seed),
     output:
         table="results/prior/{suite}/seed{seed}/transfer.csv",
         summary="results/prior/{suite}/seed{seed}/summary.json",
@@ -105,7 +107,7 @@ rule prior_collect:
 
 rule prior_figure:
     input:
-        lambda wc: expand("results/prior/{suite}/seed{seed}/transfer.csv", suite=wc.suite, seed=PRIOR["seeds"]),
+        lambda wc: prior_paths.transfer_tables(config, wc.suite),
     output:
         png=report(
             "results/figures/prior/{suite}_accuracy_vs_n.png",

@@ -25,6 +25,14 @@ def sidetune_method_inputs(wildcards):
                                         wildcards.seed)
 
 
+def sidetune_method_params(method):
+    """The keys of `sidetune` a lifelong method reads: its schedule; the heads' groups and the merge (side-tuning);
+    the base (independent trains the base's architecture from scratch); EWC's coefficient."""
+    keys = {"sidetune": ("train", "head_groups", "merge"), "independent": ("train", "base"),
+            "ewc": ("train", "head_groups", "ewc")}.get(method, ("train", "head_groups"))
+    return stage_params("sidetune", *keys)(None)
+
+
 def sidetune_input_flags(wildcards, input):
     return " ".join(f"--{key} {input[key]}" for key in ("base", "side", "features") if key in input.keys())
 
@@ -49,7 +57,7 @@ rule sidetune_pretrain:
     params:
         source=lambda wc: as_json(suite_spec(sidetune_config()["source_suite"])),
         suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=lambda wc: as_json(sidetune_config()),
+        method=stage_params("sidetune", "base"),
         compute=as_json(config["compute"]),
     log:
         "logs/sidetune_pretrain/{suite}/seed{seed}.log",
@@ -74,7 +82,7 @@ rule sidetune_distil:
         history=f"{SIDETUNE_SHARED}/side_history.csv",
     params:
         source=lambda wc: as_json(suite_spec(sidetune_config()["source_suite"])),
-        method=lambda wc: as_json(sidetune_config()),
+        method=stage_params("sidetune", "side"),
         compute=as_json(config["compute"]),
     log:
         "logs/sidetune_distil/{suite}/seed{seed}.log",
@@ -122,7 +130,7 @@ rule sidetune_train:
         alphas="results/sidetune/{suite}/seed{seed}/alphas.csv",
     params:
         suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=lambda wc: as_json(sidetune_config()),
+        method=lambda wc: sidetune_method_params("sidetune"),
         compute=as_json(config["compute"]),
         inputs=sidetune_input_flags,
     log:
@@ -151,7 +159,7 @@ rule sidetune_baseline_train:
         lmethod="|".join(m for m in SIDETUNE_RULE_METHODS if m != "sidetune"),
     params:
         suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=lambda wc: as_json(sidetune_config()),
+        method=lambda wc: sidetune_method_params(wc.lmethod),
         compute=as_json(config["compute"]),
         inputs=sidetune_input_flags,
     log:

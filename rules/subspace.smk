@@ -1,6 +1,8 @@
 # Learning Neural Network Subspaces (issue 6): one job per trained model (standard members, line, layerwise line,
 # curve, simplexes), then one evaluation per seed and two figures over seeds.
 
+from workflow.methods.subspace import paths as subspace_paths
+
 
 rule subspace_train:
     input:
@@ -9,8 +11,8 @@ rule subspace_train:
         model="results/subspace/{dataset}/seed{seed}/models/{model}.pt",
         history="results/subspace/{dataset}/seed{seed}/models/{model}_history.csv",
     params:
-        suite=as_json(subspace_suite()),
-        method=as_json(config["subspace"]),
+        suite=as_json(subspace_paths.suite(config)),
+        method=stage_params("subspace", "model", "width", "beta", "label_noise", "noise_seed", "train"),
         compute=as_json(config["compute"]),
     log:
         "logs/subspace_train/{dataset}/seed{seed}/{model}.log",
@@ -28,14 +30,14 @@ rule subspace_train:
 rule subspace_eval:
     input:
         data=lambda wc: data_manifest(wc.dataset),
-        models=subspace_model_files,
+        models=lambda wc: subspace_paths.model_files(config, wc.dataset, wc.seed),
     output:
         curve="results/subspace/{dataset}/seed{seed}/alpha_curve.csv",
         simplex="results/subspace/{dataset}/seed{seed}/simplex.csv",
         summary="results/subspace/{dataset}/seed{seed}/summary.json",
     params:
-        suite=as_json(subspace_suite()),
-        method=as_json(config["subspace"]),
+        suite=as_json(subspace_paths.suite(config)),
+        method=stage_params("subspace", "model", "width", "alpha_points"),
         compute=as_json(config["compute"]),
     log:
         "logs/subspace_eval/{dataset}/seed{seed}.log",
@@ -51,7 +53,7 @@ rule subspace_eval:
 
 rule subspace_alpha_figure:
     input:
-        curves=subspace_tables("alpha_curve.csv"),
+        curves=lambda wc: subspace_paths.tables(config, wc.dataset, "alpha_curve.csv"),
     output:
         png=report(
             "results/figures/subspace/{dataset}_alpha.png",
@@ -74,8 +76,8 @@ rule subspace_alpha_figure:
 
 rule subspace_simplex_figure:
     input:
-        curves=subspace_tables("alpha_curve.csv"),
-        simplex=subspace_tables("simplex.csv"),
+        curves=lambda wc: subspace_paths.tables(config, wc.dataset, "alpha_curve.csv"),
+        simplex=lambda wc: subspace_paths.tables(config, wc.dataset, "simplex.csv"),
     output:
         png=report(
             "results/figures/subspace/{dataset}_simplex.png",

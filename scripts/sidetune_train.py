@@ -40,7 +40,7 @@ def main(args):
         if "alphas" in info:
             extra["alphas"] = info["alphas"]
         torch_save(args.out / "model.pt", {"state_dict": net.cpu().state_dict(), "method": args.method,
-                                           "params": args.params})
+                                           "params": dict(args.params)})
         write_csv(args.out / "history.csv", pd.DataFrame(info["history"]))
     log.info("%s seconds per task: %s", args.method, [round(s, 2) for s in info["seconds_per_task"]])
     summary = write_continual_results(args.out, r, extra_summary=extra, params=args.params, device=device)

@@ -19,7 +19,7 @@ import yaml
 
 from tests.conftest import REPO, copy_workflow
 from workflow import dvcgen
-from workflow.config import merged_config
+from workflow.config import load_schema, merged_config, normalize_config
 from workflow.methods.registry import LIFELONG_METHODS, METHODS
 
 DVC = Path(sys.executable).with_name("dvc")
@@ -59,6 +59,7 @@ def test_params_yaml_is_the_config_snakemake_merges(tmp_path):
     expected = yaml.safe_load((REPO / "config/config.yaml").read_text())
     update_config(expected, yaml.safe_load((REPO / "config/fashion.yaml").read_text()))
     expected["seeds"] = [0, 1]
+    normalize_config(expected, load_schema(REPO / "config/schema.yaml"))  # `methods: all`, registry defaults
     out = tmp_path / "params.yaml"
     args = ["--cores", "2", "--configfile", "config/fashion.yaml", "--config", "seeds=[0,1]"]
     written = dvcgen.write_params(args, out=out, root=REPO)

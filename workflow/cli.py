@@ -14,10 +14,30 @@ from .errors import UserError
 log = logging.getLogger("workflow")
 
 
+class StageParams(dict):
+    """The config keys a stage's rule passes it (``stage_params`` in rules/common.smk: only the keys it declares,
+    so a change to any other key never reruns it). Reading a key the rule did not pass is a mistake in that
+    declaration, not a reason to fall back on a default: it stops the job and names the key."""
+
+    def __missing__(self, key):
+        raise UserError(f"this stage read config key '{key}', which its rule does not pass: add '{key}' to the "
+                        f"keys of the rule's stage_params(...) in rules/<method>.smk")
+
+    def get(self, key, default=None):
+        return self[key] if key in self else self.__missing__(key)
+
+
+def _stage_params(text: str) -> StageParams:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"--params must be a JSON object, not {type(value).__name__}")
+    return StageParams(value)
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--params", type=json.loads, default={},
-                   help="JSON object with this rule's settings (Snakemake passes the config section)")
+    p.add_argument("--params", type=_stage_params, default=StageParams(),
+                   help="JSON object with the config keys this rule's stage reads (rules: stage_params)")
     p.add_argument("--log", type=Path, default=None, help="log file (progress bars go here too)")
     return p
 

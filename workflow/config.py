@@ -41,11 +41,27 @@ def normalize_config(config: dict, schema: dict) -> None:
     if config.get("methods") == ALL_METHODS:
         config["methods"] = list(NAMES)
     for m in METHODS.values():
-        section_schema = schema["properties"].get(m.section, {})
+        section_schema = _resolve(schema, schema["properties"].get(m.section, {}))
         if m.schema and "default" in section_schema:
             config[m.section] = _with_defaults(json.loads(json.dumps(section_schema["default"])),
                                                config.get(m.section) or {})
+        # An optional key of a method section with a schema default is always present: a stage receives only
+        # the keys its rule declares (workflow.cli.StageParams), so no stage falls back on a default of its own.
+        if isinstance(config.get(m.section), dict):
+            for key, prop in section_schema.get("properties", {}).items():
+                if "default" in prop and key not in config[m.section]:
+                    config[m.section][key] = json.loads(json.dumps(prop["default"]))
     coerce_command_line_values(config, schema)
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    """``node`` with a local ``$ref`` (``#/properties/cpg``) followed, as PackNet's section refers to CPG's."""
+    while isinstance(node, dict) and node.get("$ref", "").startswith("#/"):
+        target = schema
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
 
 
 _YAML_TYPES = {"integer": int, "number": (int, float), "boolean": bool}

@@ -99,6 +99,19 @@ def check_plain(obj, where: str = "") -> None:
                     f"ndarray -> tensor or list, numpy scalar -> float()/int(), dataclass -> dict)")
 
 
+def _without_stage_params(obj):
+    """A stage's params (workflow.cli.StageParams, a dict that refuses undeclared keys) saved as a plain dict."""
+    from .cli import StageParams
+
+    if isinstance(obj, StageParams):
+        return {k: _without_stage_params(v) for k, v in obj.items()}
+    if type(obj) in (dict, OrderedDict):
+        return type(obj)((k, _without_stage_params(v)) for k, v in obj.items())
+    if type(obj) in (list, tuple):
+        return type(obj)(_without_stage_params(v) for v in obj)
+    return obj
+
+
 def torch_save(path, obj) -> Path:
     """Save with torch.save atomically, with a sha256 side-car so a corrupt file is detected on load.
 
@@ -106,6 +119,7 @@ def torch_save(path, obj) -> Path:
     import torch  # here, not at the top: jobs that only read and write tables never pay torch's import
 
     path = Path(path)
+    obj = _without_stage_params(obj)
     check_plain(obj, path.name)
     side = path.with_name(path.name + ".sha256")
 

@@ -8,20 +8,21 @@ CHOOSE_MODES = ("goal", "fixed")
 
 
 def check_params(params: dict, section: str = "cpg") -> dict:
-    """Raise a :class:`UserError` naming the key and the fix for settings the schema cannot express."""
-    levels = params["prune"]["levels"]
-    if any(not 0 < s < 1 for s in levels) or list(levels) != sorted(set(levels)):
-        raise UserError(f"config key '{section}.prune.levels': {levels} must be strictly increasing sparsities "
-                        f"between 0 and 1, e.g. [0.1, 0.2, ..., 0.9, 0.95]")
-    if params["prune"]["ramp_epochs"] > params["prune"]["train"]["epochs"]:
-        raise UserError(f"config key '{section}.prune.ramp_epochs' ({params['prune']['ramp_epochs']}) exceeds "
-                        f"'{section}.prune.train.epochs' ({params['prune']['train']['epochs']}): the ramp must fit "
-                        f"inside each pruning run")
-    growth = params["growth"]
-    if growth["max_multiplier"] < 1.0:
+    """Raise a :class:`UserError` naming the key and the fix for settings the schema cannot express. A stage
+    receives only the keys it reads (rules: stage_params): the checks of keys it did not receive are skipped."""
+    if "prune" in params:
+        levels = params["prune"]["levels"]
+        if any(not 0 < s < 1 for s in levels) or list(levels) != sorted(set(levels)):
+            raise UserError(f"config key '{section}.prune.levels': {levels} must be strictly increasing sparsities "
+                            f"between 0 and 1, e.g. [0.1, 0.2, ..., 0.9, 0.95]")
+        if params["prune"]["ramp_epochs"] > params["prune"]["train"]["epochs"]:
+            raise UserError(f"config key '{section}.prune.ramp_epochs' ({params['prune']['ramp_epochs']}) exceeds "
+                            f"'{section}.prune.train.epochs' ({params['prune']['train']['epochs']}): the ramp must "
+                            f"fit inside each pruning run")
+    if "growth" in params and params["growth"]["max_multiplier"] < 1.0:
         raise UserError(f"config key '{section}.growth.max_multiplier' must be at least 1.0 (no growth), not "
-                        f"{growth['max_multiplier']}")
-    if params["choose_by"] not in CHOOSE_MODES:
+                        f"{params['growth']['max_multiplier']}")
+    if "choose_by" in params and params["choose_by"] not in CHOOSE_MODES:
         raise UserError(f"config key '{section}.choose_by' must be one of {CHOOSE_MODES}")
     return params
 

@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
+from ...paths import suite_manifest
+
 SHARED = "results/sidetune/{suite}/seed{seed}/shared"  # the frozen base, the distilled side, cached base features
 
 
 def shared_dir(suite: str, seed) -> str:
     return SHARED.format(suite=suite, seed=seed)
-
-
-def data_manifest(config: dict, dataset: str) -> str:
-    return f"{config['data']['root']}/{dataset}/manifest.json"
-
-
-def suite_manifest(config: dict, suite: str) -> str:
-    return data_manifest(config, config["suites"][suite]["dataset"])
 
 
 def source_manifest(config: dict) -> str:
