@@ -9,12 +9,11 @@ from workflow.cli import Progress, add_run_arguments, log, parser, run
 from workflow.io import remove_checkpoint, torch_save, write_csv, write_json
 from workflow.methods import baseline
 from workflow.methods.common import load_suite
-from workflow.training import resolve_device
 
 
 def main(args):
     task = load_suite(args.data, args.suite)[args.task]
-    device = resolve_device(args.compute["device"])
+    device = args.device
     resume = args.out / ".resume.pt"  # not a declared output: survives a killed job, removed on success
     net, history, result = baseline.train_task(
         task, model=args.params["model"], width=args.params["width"], train=args.params["train"], seed=args.seed,

@@ -11,7 +11,6 @@ from workflow.io import read_json, remove_checkpoint, torch_load, torch_save, wr
 from workflow.methods.common import load_suite
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.params import check_params, read_goal
-from workflow.training import resolve_device
 
 
 def main(args):
@@ -21,7 +20,7 @@ def main(args):
     start = torch_load(args.start)["network"] if args.start else None
     resume = args.out / ".resume.pt"  # not a declared output: survives a killed job, removed on success
     net, status, history = stages.finetune(start, task, params=params, goal=goal, seed=args.seed,
-                                           device=resolve_device(args.compute["device"]), checkpoint_path=resume,
+                                           device=args.device, checkpoint_path=resume,
                                            progress_file=Progress.stream, threads=args.compute.get("threads", 1))
     status["attempt"] = args.attempt
     torch_save(args.out / "finetune.pt", {"network": net.to_state()})

@@ -10,7 +10,6 @@ from workflow.io import read_json, remove_checkpoint, torch_load, torch_save, wr
 from workflow.methods.common import load_suite
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.params import check_params, read_goal
-from workflow.training import resolve_device
 
 
 def main(args):
@@ -23,7 +22,7 @@ def main(args):
     progress = torch_load(resume) if resume.exists() else None
     records, levels, history = stages.prune_sweep(
         torch_load(args.model)["network"], task, params=params, status=status, num_tasks=len(tasks), goal=goal,
-        seed=args.seed, device=resolve_device(args.compute["device"]), progress=progress,
+        seed=args.seed, device=args.device, progress=progress,
         save_progress=lambda state: torch_save(resume, state), progress_file=Progress.stream,
         threads=args.compute.get("threads", 1))
     torch_save(args.levels, {"levels": levels})

@@ -11,13 +11,12 @@ from workflow.io import remove_checkpoint, torch_load, torch_save, write_csv, wr
 from workflow.methods.common import load_suite
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.params import check_params
-from workflow.training import resolve_device
 
 
 def main(args):
     params = check_params(args.params, args.method)
     tasks = load_suite(args.data, args.suite)
-    device = resolve_device(args.compute["device"])
+    device = args.device
     resume = args.out / ".resume.pt"
     chosen = torch_load(args.chosen)
     net, info, history = stages.retrain(chosen["network"], tasks[args.task], params=params, seed=args.seed,

@@ -9,17 +9,15 @@ from workflow.cli import log, parser, run
 from workflow.methods.dpnas.export import export_embeddings
 from workflow.methods.dpnas.scoring import ScoreConfig
 from workflow.methods.dpnas.task import load_task
-from workflow.training import resolve_device, seed_everything
 
 
 def main(args):
-    seed_everything(args.seed, threads=args.compute.get("threads", 1))
     task = load_task(args.data, args.params)
     chosen = pd.read_csv(args.chosen)
     best = chosen.sort_values("reward", kind="mergesort").iloc[-1]
     cfg = ScoreConfig.from_dict(args.params["classifier"])
     info = export_embeddings(best["net"], task, int(best["prior_seed"]), args.out, bn_eps=cfg.bn_eps,
-                             batch_size=cfg.batch_size, device=resolve_device(args.compute["device"]))
+                             batch_size=cfg.batch_size, device=args.device)
     log.info("exported %s", info)
 
 

@@ -14,15 +14,13 @@ from workflow.io import write_csv
 from workflow.methods.dpnas import hypotheses
 from workflow.methods.dpnas.scoring import ScoreConfig
 from workflow.methods.dpnas.task import load_task
-from workflow.training import resolve_device, seed_everything
 
 
 def main(args):
-    seed_everything(args.seed, threads=args.compute.get("threads", 1))
     task = load_task(args.data, args.params)
     chosen = pd.read_csv(args.chosen)
     cfg, hyp = ScoreConfig.from_dict(args.params["classifier"]), args.params["hypotheses"]
-    device = resolve_device(args.compute["device"])
+    device = args.device
     partial = args.out.with_name(f".{args.out.name}.partial.csv")
     if args.kind == "resampled":
         table = hypotheses.resample(chosen, task, cfg, args.seed, hyp["resample_seeds"], partial, device)

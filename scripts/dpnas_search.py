@@ -13,17 +13,15 @@ from workflow.io import write_csv
 from workflow.methods.dpnas.scoring import ScoreConfig
 from workflow.methods.dpnas.search import SearchConfig, run_search
 from workflow.methods.dpnas.task import load_task, search_space
-from workflow.training import resolve_device, seed_everything
 
 
 def main(args):
-    seed_everything(args.seed, threads=args.compute.get("threads", 1))
     task = load_task(args.data, args.params)
     space = search_space(args.params, task)
     state = args.out / ".search"
     buffer, table = run_search(task, space, SearchConfig.from_dict(args.params["search"]),
                                ScoreConfig.from_dict(args.params["classifier"]), args.seed, state,
-                               device=resolve_device(args.compute["device"]))
+                               device=args.device)
     write_csv(args.out / "replay_buffer.csv", buffer)
     write_csv(args.out / "q_values.csv", table.to_frame())
     shutil.rmtree(state, ignore_errors=True)

@@ -11,12 +11,11 @@ from workflow.io import remove_checkpoint, torch_load, write_csv
 from workflow.methods.common import load_suite
 from workflow.methods.prior import files, stages
 from workflow.methods.prior.networks import build_network
-from workflow.training import resolve_device
 
 
 def main(args):
     task = load_suite(args.data, args.suite)[args.params["source_task"]]
-    device = resolve_device(args.compute["device"])
+    device = args.device
     saved = torch_load(args.pretrained)
     net = build_network(saved["network"], saved["network"]["in_shape"], task.num_classes)
     net.load_state_dict(saved["state_dict"])

@@ -9,12 +9,11 @@ from workflow.cli import Progress, log, parser, run
 from workflow.io import remove_checkpoint, torch_save, write_csv, write_json
 from workflow.methods.common import load_suite
 from workflow.methods.prior import stages
-from workflow.training import resolve_device
 
 
 def main(args):
     task = load_suite(args.data, args.suite)[args.params["source_task"]]
-    device = resolve_device(args.compute["device"])
+    device = args.device
     resume = args.out / ".pretrain.resume.pt"  # not a declared output: survives a killed job
     net, history, result = stages.pretrain(task, args.params, seed=args.params["source_seed"], device=device,
                                            checkpoint_path=resume, progress_file=Progress.stream,

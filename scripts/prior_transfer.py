@@ -6,12 +6,11 @@ from workflow.cli import Progress, add_run_arguments, log, parser, run
 from workflow.io import write_csv
 from workflow.methods.common import load_suite
 from workflow.methods.prior import transfer
-from workflow.training import resolve_device
 
 
 def main(args):
     target = load_suite(args.data, args.suite)[args.params["target_task"]]
-    device = resolve_device(args.compute["device"])
+    device = args.device
     resume = args.out.with_name(".runs.partial.jsonl")  # not a declared output: finished runs of a killed job
     runs = transfer.run_transfer(args.prior, target, args.params, seed=args.seed, n_per_class=args.n,
                                  device=device, progress_file=Progress.stream, cache_path=resume,

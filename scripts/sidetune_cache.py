@@ -8,12 +8,10 @@ from workflow.cli import log, parser, run
 from workflow.methods import sidetune
 from workflow.methods.common import load_suite
 from workflow.methods.sidetune.artifacts import load_base, save_features
-from workflow.training import resolve_device, seed_everything
 
 
 def main(args):
-    seed_everything(0, threads=args.compute.get("threads", 1))
-    device = resolve_device(args.compute["device"])
+    device = args.device
     backbone, state = load_base(args.base)
     base = sidetune.FrozenBase(backbone).to(device)
     tasks = load_suite(args.data, args.suite)

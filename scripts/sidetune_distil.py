@@ -10,12 +10,10 @@ from workflow.io import write_csv, write_json
 from workflow.methods import sidetune
 from workflow.methods.common import load_suite
 from workflow.methods.sidetune.artifacts import load_base, save_side
-from workflow.training import resolve_device, seed_everything
 
 
 def main(args):
-    seed_everything(args.seed, threads=args.compute.get("threads", 1))
-    device = resolve_device(args.compute["device"])
+    device = args.device
     source = load_suite(args.data, args.source_suite)[0]
     backbone, _ = load_base(args.base)
     base = sidetune.FrozenBase(backbone).to(device)

@@ -12,11 +12,9 @@ from workflow.io import write_csv, write_json
 from workflow.methods import sidetune
 from workflow.methods.common import load_suite
 from workflow.methods.sidetune.artifacts import save_base
-from workflow.training import resolve_device, seed_everything
 
 
 def main(args):
-    seed_everything(args.seed, threads=args.compute.get("threads", 1))
     if args.source_suite["dataset"] == args.suite["dataset"]:
         sidetune.check_disjoint(args.source_suite, args.suite, load_arrays(args.data))
     source = load_suite(args.data, args.source_suite)
@@ -26,7 +24,7 @@ def main(args):
     base_cfg = args.params["base"]
     backbone, history, result = sidetune.pretrain_base(
         source[0], model=base_cfg["model"], width=base_cfg["width"], train=base_cfg["train"], seed=args.seed,
-        device=resolve_device(args.compute["device"]), progress_file=Progress.stream)
+        device=args.device, progress_file=Progress.stream)
     digest = save_base(args.out / "base.pt", backbone.cpu(), model=base_cfg["model"], width=base_cfg["width"],
                        in_shape=source[0].train.x.shape[1:], source=args.source_suite)
     write_csv(args.out / "base_history.csv", pd.DataFrame(history))

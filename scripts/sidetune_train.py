@@ -10,12 +10,10 @@ from workflow.io import remove_checkpoint, torch_save, write_csv, write_json
 from workflow.methods import sidetune
 from workflow.methods.common import load_suite, write_continual_results
 from workflow.methods.sidetune.artifacts import load_base, load_features, load_side
-from workflow.training import resolve_device, seed_everything
 
 
 def main(args):
-    seed_everything(args.seed, threads=args.compute.get("threads", 1))
-    device = resolve_device(args.compute["device"])
+    device = args.device
     tasks = load_suite(args.data, args.suite)
     extra = {"method": args.method, "seed": args.seed}
     resume = args.out / ".resume.pt"  # not a declared output: survives a killed job, removed on success

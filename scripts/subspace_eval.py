@@ -14,7 +14,6 @@ from workflow.methods.subspace import alpha_curve, parse_model, simplex_row, sta
 from workflow.methods.subspace.evaluation import line_summary
 from workflow.methods.subspace.training import build_model
 from workflow.provenance import write_summary
-from workflow.training import resolve_device, seed_everything
 
 
 def load(path, task, device):
@@ -27,10 +26,9 @@ def load(path, task, device):
 
 
 def main(args):
-    # Evaluation draws no random numbers; this fixes the thread count and deterministic kernels, so the BatchNorm
-    # recompute's sums do not depend on the machine's core count.
-    seed_everything(0, threads=args.compute.get("threads", 1))
-    device = resolve_device(args.compute["device"])
+    # Evaluation draws no random numbers; the run context (workflow.cli.start_stage) fixed the thread count and
+    # deterministic kernels, so the BatchNorm recompute's sums do not depend on the machine's core count.
+    device = args.device
     task = load_suite(args.data, args.suite)[0]
     alphas = np.linspace(0, 1, args.params["alpha_points"])
     standard, curves, simplex = [], [], []

@@ -8,12 +8,11 @@ from workflow.cli import Progress, add_run_arguments, log, parser, run
 from workflow.io import remove_checkpoint, torch_save, write_csv
 from workflow.methods.common import load_suite
 from workflow.methods.subspace.training import model_seed, train_model
-from workflow.training import resolve_device
 
 
 def main(args):
     task = load_suite(args.data, args.suite)[0]
-    device = resolve_device(args.compute["device"])
+    device = args.device
     resume = args.out.with_name(f".{args.model}.resume.pt")  # not declared: survives a killed job
     net, spec, history = train_model(task, args.model, args.params, seed=model_seed(args.seed, args.model), device=device,
                                      checkpoint_path=resume, progress_file=Progress.stream,

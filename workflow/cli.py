@@ -76,12 +76,28 @@ def setup_logging(log_path: Path | None) -> None:
     root.addHandler(console)
 
 
+def start_stage(args: argparse.Namespace) -> None:
+    """The run context of every stage that runs models (its arguments have ``--compute``): torch's thread count is
+    ``compute.threads`` (the cores its rule reserves), python / numpy / torch are seeded with ``--seed`` (0 for a
+    stage without one), and ``args.device`` is the device ``compute.device`` resolves to (a missing GPU is a
+    user error). Stages that reseed later (per task, per stage) keep the thread count."""
+    from .training import resolve_device, seed_everything  # here: table-only jobs never import torch
+
+    seed = getattr(args, "seed", None)
+    seed_everything(seed if seed is not None else 0, threads=args.compute.get("threads", 1))
+    args.device = resolve_device(args.compute["device"])
+    log.info("stage on %s, %d thread(s), seed %s", args.device, args.compute.get("threads", 1), seed)
+
+
 def run(main: Callable[[argparse.Namespace], None], p: argparse.ArgumentParser, argv=None) -> None:
-    """Parse arguments, set up logging, run ``main``; a :class:`UserError` ends with its message, no traceback."""
+    """Parse arguments, set up logging and the run context (:func:`start_stage`), run ``main``; a
+    :class:`UserError` ends with its message, no traceback."""
     args = p.parse_args(argv)
     setup_logging(args.log)
     log.info("start %s %s", Path(sys.argv[0]).name, " ".join(sys.argv[1:]))
     try:
+        if getattr(args, "compute", None) is not None:
+            start_stage(args)
         main(args)
     except UserError as exc:
         log.error("%s", exc)
