@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from tests.conftest import REPO
+from workflow.cli import start_stage
 from workflow.config import merged_config
 from workflow.data import fetch_dataset, save_arrays
 from workflow.errors import UserError
@@ -64,7 +65,11 @@ def script(name: str):
 
 
 def call(name: str, **args):
-    script(name).main(argparse.Namespace(log=None, **args))
+    """scripts/<name>.py's main after its run context (workflow.cli.start_stage), as `python scripts/<name>.py`."""
+    ns = argparse.Namespace(log=None, **args)
+    if "compute" in args:
+        start_stage(ns)
+    script(name).main(ns)
 
 
 def config_section(name: str) -> dict:

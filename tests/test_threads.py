@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from tests.conftest import REPO, make_tasks
+from workflow.cli import start_stage
 from workflow.data import fetch_dataset, save_arrays
 from workflow.methods.cpg import stages as cpg_stages
 from workflow.methods.prior import files
@@ -119,6 +120,12 @@ def _script(name: str) -> dict:
     return runpy.run_path(str(REPO / "scripts" / f"{name}.py"), run_name="not_main")
 
 
+def run_stage(name: str, args: argparse.Namespace) -> None:
+    """What workflow.cli.run does for a stage: its run context (threads, seed, device), then its main."""
+    start_stage(args)
+    _script(name)["main"](args)
+
+
 @pytest.fixture
 def synthetic_data(tmp_path):
     folder = save_arrays(tmp_path / "data", fetch_dataset("synthetic", tmp_path / "raw",
@@ -136,7 +143,7 @@ def test_cpg_finetune_script_passes_compute_threads(seen, synthetic_data, tmp_pa
                               attempt=0, start=None, out=tmp_path / "attempt0", seed=0,
                               compute={"device": "cpu", "threads": THREADS})
     torch.set_num_threads(1)
-    _script("cpg_finetune")["main"](args)
+    run_stage("cpg_finetune", args)
     assert seen == [THREADS] and torch.get_num_threads() == THREADS
 
 
@@ -147,24 +154,35 @@ def test_prior_pretrain_script_passes_compute_threads(seen, synthetic_data, tmp_
     args = argparse.Namespace(params={**PARAMS, "source_seed": 0}, data=data, suite=suite, out=tmp_path / "source",
                               compute={"device": "cpu", "threads": THREADS})
     torch.set_num_threads(1)
-    _script("prior_pretrain")["main"](args)
+    run_stage("prior_pretrain", args)
     assert seen == [THREADS] and torch.get_num_threads() == THREADS
 
 
-def test_every_script_with_compute_passes_its_threads():
-    """A script that takes ``--compute`` (all training jobs: their rules reserve ``compute.threads`` cores) hands
-    ``compute["threads"]`` to the workflow: a call with ``threads=<...compute...>``."""
+def test_every_script_with_compute_runs_in_the_run_context():
+    """A script that takes ``--compute`` (all training jobs: their rules reserve ``compute.threads`` cores) ends in
+    workflow.cli.run, whose run context (start_stage) sets the threads, seeds and device before its main; it
+    resolves no device of its own."""
     checked = []
     for path in sorted((REPO / "scripts").glob("*.py")):
         text = path.read_text()
         if "add_run_arguments(p)" not in text and '"--compute"' not in text:
             continue
-        passes = [kw for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Call)
-                  for kw in node.keywords if kw.arg == "threads" and "compute" in ast.unparse(kw.value)]
-        assert passes, f"{path.name} takes --compute but never passes its threads on"
+        calls = [ast.unparse(node.func) for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Call)]
+        assert "run" in calls, f"{path.name} takes --compute but does not end in workflow.cli.run"
+        assert "resolve_device" not in calls, f"{path.name} resolves its device itself: use args.device"
         checked.append(path.name)
     assert {"cpg_finetune.py", "cpg_prune.py", "cpg_retrain.py", "prior_pretrain.py", "prior_fit.py",
-            "prior_transfer.py"} <= set(checked)
+            "prior_transfer.py", "sidetune_train.py", "subspace_train.py", "dpnas_search.py"} <= set(checked)
+
+
+def test_run_context_sets_threads_seed_and_device():
+    args = argparse.Namespace(compute={"device": "cpu", "threads": THREADS}, seed=3)
+    torch.set_num_threads(1)
+    start_stage(args)
+    first = torch.rand(3)
+    assert torch.get_num_threads() == THREADS and str(args.device) == "cpu"
+    start_stage(argparse.Namespace(compute={"device": "cpu", "threads": THREADS}, seed=3))
+    assert torch.equal(first, torch.rand(3))  # seeded
 
 
 def test_grow_script_runs_on_the_one_core_its_rule_reserves():
