@@ -1,3 +1,5 @@
+from workflow.paths import PAPER_CLAIMS
+
 # Cross-method tables: one metrics file per method (mean and spread over seeds), tracked by DVC as metrics.
 
 
@@ -21,7 +23,9 @@ rule method_metrics:
 
 rule claims:
     input:
-        result_targets,
+        results=result_targets,
+        # a paper-config run's claims table, when one was committed (workflow.claims.PAPER_CLAIMS)
+        paper=lambda wc: [PAPER_CLAIMS] if Path(PAPER_CLAIMS).exists() else [],
     output:
         report(
             "results/claims.csv",
@@ -30,6 +34,7 @@ rule claims:
         ),
     params:
         methods=" ".join(config["methods"]),
+        paper=lambda wc, input: f"--paper-claims {input.paper}" if input.paper else "",
     log:
         "logs/claims/claims.log",
     benchmark:
@@ -39,4 +44,5 @@ rule claims:
         mem_mb=500,
         runtime=5,
     shell:
-        "python scripts/claims.py --inputs {input} --methods {params.methods} --out {output} --log {log}"
+        "python scripts/claims.py --inputs {input.results} --methods {params.methods} {params.paper} "
+        "--out {output} --log {log}"

@@ -12,7 +12,7 @@ from workflow.io import write_csv
 
 
 def main(args):
-    table = evaluate_claims(args.inputs, args.methods)
+    table = evaluate_claims(args.inputs, args.methods, paper_claims=args.paper_claims)
     write_csv(args.out, table)
     shown = ["method", "claim", "seeds", "per_seed_verdicts", "diff_mean", "diff_se", "verdict", "measured"]
     with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.float_format", "{:+.4f}".format):
@@ -25,5 +25,7 @@ if __name__ == "__main__":
     p = parser(__doc__)
     p.add_argument("--inputs", nargs="+", type=Path, required=True)
     p.add_argument("--methods", nargs="+", required=True)
+    p.add_argument("--paper-claims", type=Path, default=None,
+                   help="a config/paper.yaml run's claims table: fills the paper_config_run column")
     p.add_argument("--out", type=Path, required=True)
     run(main, p)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workflow.claims import COLUMNS, MIN_SEEDS, Z, evaluate_claims, verdict
+from workflow.claims import COLUMNS, MIN_SEEDS, NO_PAPER_RUN, Z, evaluate_claims, verdict
 
 
 def write_summary(root, method, seed, **values):
@@ -74,7 +74,7 @@ def test_holds_in_every_seed(tmp_path, monkeypatch):
     assert r["verdict"] == "holds" and r["seeds"] == 3
     assert r["per_seed_verdicts"] == "0:holds;1:holds;2:holds"
     assert r["quantity_a"] == "sidetune average accuracy" and r["quantity_b"] == "features average accuracy"
-    assert r["unpaired_seeds"] == "" and r["paper_config_run"] == ""
+    assert r["unpaired_seeds"] == "" and r["paper_config_run"] == NO_PAPER_RUN
 
 
 def test_holds_by_two_standard_errors_though_one_seed_fails(tmp_path, monkeypatch):
@@ -308,3 +308,34 @@ def test_every_claim_has_rows_and_the_report_caption_renders_the_table(tmp_path,
     assert "system-message" not in html and "problematic" not in html
     assert html.count("<tr>") + html.count("<tr ") == 1 + len(table)
     assert "the alpha / 1-alpha ensemble is above a single endpoint" in html and "0:holds;1:holds;2:holds" in html
+
+
+# --- the paper-config column ------------------------------------------------------------------------------------
+
+def test_paper_config_column_says_there_is_no_paper_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = [write_summary(tmp_path, "cpg", s, average_accuracy=0.9, forgetting=0.0) for s in range(3)]
+    table = evaluate_claims(paths, ["cpg"], paper_claims=tmp_path / "none.csv")
+    assert set(table["paper_config_run"]) == {NO_PAPER_RUN}
+
+
+def test_paper_config_column_is_filled_from_a_paper_runs_claims_table(tmp_path, monkeypatch):
+    """The paper run's verdict of the same comparison (method, claim, both quantities) fills the column."""
+    (tmp_path / "paper").mkdir()
+    monkeypatch.chdir(tmp_path / "paper")
+    paper_paths = [write_summary(tmp_path / "paper", "cpg", 0, average_accuracy=0.8, forgetting=0.02)]
+    paper_table = evaluate_claims(paper_paths, ["cpg"])
+    paper_csv = tmp_path / "paper_claims.csv"
+    paper_table.to_csv(paper_csv, index=False)
+    monkeypatch.chdir(tmp_path)
+    paths = [write_summary(tmp_path, "cpg", s, average_accuracy=0.9, forgetting=0.0) for s in range(3)]
+    table = evaluate_claims(paths, ["cpg"], paper_claims=paper_csv)
+    row = table[table["claim"].str.startswith("CPG does not forget")].iloc[0]
+    assert row["verdict"] == "holds"
+    assert row["paper_config_run"].startswith("too few seeds: ") and row["paper_config_run"].endswith("(1 seeds)")
+    paper_table.iloc[:0].to_csv(paper_csv, index=False)  # a paper run without this claim
+    assert set(evaluate_claims(paths, ["cpg"], paper_claims=paper_csv)["paper_config_run"]) == {
+        "not in the paper-config run"}
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a claims table"):
+        evaluate_claims(paths, ["cpg"], paper_claims=tmp_path / "bad.csv")

@@ -37,6 +37,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .paths import PAPER_CLAIMS
+
 MIN_SEEDS = 3   # fewer paired seeds than this: "too few seeds", never "holds"
 Z = 2.0         # a mean margin beyond Z standard errors from zero decides the verdict
 
@@ -307,16 +309,34 @@ def _test(c: Claim) -> str:
                                                                          if c.exact else "")
 
 
-def evaluate_claims(paths, methods) -> pd.DataFrame:
+NO_PAPER_RUN = f"no paper-config run yet ({PAPER_CLAIMS})"
+
+
+def paper_config_column(paper_claims: Path | str | None) -> dict[tuple[str, str, str, str], str] | None:
+    """(method, claim, quantity_a, quantity_b) -> "<verdict>: <measured> (<n> seeds)" from a paper-config run's
+    claims table; None when there is none."""
+    if paper_claims is None or not Path(paper_claims).exists():
+        return None
+    table = pd.read_csv(paper_claims, keep_default_na=False)
+    missing = {"method", "claim", "quantity_a", "quantity_b", "seeds", "verdict", "measured"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{paper_claims} is not a claims table (no column {', '.join(sorted(missing))}): copy the "
+                         f"results/claims.csv of a config/paper.yaml run there")
+    return {(r.method, r.claim, r.quantity_a, r.quantity_b): f"{r.verdict}: {r.measured} ({r.seeds} seeds)"
+            for r in table.itertuples()}
+
+
+def evaluate_claims(paths, methods, paper_claims: Path | str | None = None) -> pd.DataFrame:
     """One row per comparison of each claim whose methods are enabled; a claim whose results are missing says
-    ``no results`` instead of passing."""
+    ``no results`` instead of passing. ``paper_claims``: a paper-config run's claims table, which fills the
+    ``paper_config_run`` column (:data:`PAPER_CLAIMS`)."""
     results = Results(paths)
     rows = []
     for c in all_claims():
         if not all(m in methods for m in c.needs):
             continue
         head = {"method": c.method, "claim": c.claim, "tolerance": c.tolerance, "test": _test(c),
-                "paper_setting": c.paper_setting, "paper_value": c.paper_value, "paper_config_run": ""}
+                "paper_setting": c.paper_setting, "paper_value": c.paper_value}
         missing = [m for m in c.needs if not results.has(m)]
         paired = None if missing else c.measure(results)
         if paired is not None and not (paired.a and paired.b):
@@ -328,5 +348,10 @@ def evaluate_claims(paths, methods) -> pd.DataFrame:
         else:
             row = judge(c, paired)
         rows.append({**head, **row})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    paper = paper_config_column(paper_claims)
+    table["paper_config_run"] = [
+        NO_PAPER_RUN if paper is None else paper.get((r.method, r.claim, r.quantity_a, r.quantity_b),
+                                                     "not in the paper-config run") for r in table.itertuples()]
+    return table
 

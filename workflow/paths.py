@@ -17,3 +17,8 @@ def suite_manifest(config: dict, suite: str) -> str:
 
 def num_tasks(config: dict, suite: str) -> int:
     return config["suites"][suite]["tasks"]
+
+
+# A paper-config run's own claims table (results/claims.csv of `snakemake --configfile config/paper.yaml`, on a GPU
+# cluster), committed here: every claims table fills its `paper_config_run` column from it (workflow.claims).
+PAPER_CLAIMS = "report/paper/claims.csv"
