@@ -89,6 +89,11 @@ METHODS: dict[str, Method] = {m.name: m for m in [
     Method("features", **_LIFELONG_BASELINE),
     Method("ewc", **_LIFELONG_BASELINE),
     Method("pnn", **_LIFELONG_BASELINE),
+    Method("bsp", section="bsp", rules="rules/bsp.smk",
+           code=("workflow/methods/bsp", *_SIDETUNE["code"]),  # its job runs side-tuning's run_sequence, load_base
+           scripts=("scripts/bsp_train.py",),  # suite_keys: none in its own section (it reads sidetune.suite)
+           reads=("sidetune", "suites", "seeds", "compute"), needs=("sidetune",), lifelong=True,
+           schema="workflow/methods/bsp/schema.yaml", claims="workflow.methods.bsp.claims"),
     Method("prior", section="prior", rules="rules/prior.smk", code=("workflow/methods/prior",),
            scripts=("scripts/prior_pretrain.py", "scripts/prior_fit.py", "scripts/prior_transfer.py",
                     "scripts/prior_collect.py"),
