@@ -56,8 +56,8 @@ class Method:
 # What every method's jobs run besides their own code: the Snakefile's shared rules, the training core, the data
 # and model registries, metrics, file helpers, and the per-method metrics file (rules/summary.smk).
 SHARED_RULES = ("Snakefile", "rules/common.smk", "rules/data.smk", "rules/summary.smk")
-SHARED_CODE = ("workflow/__init__.py", "workflow/training", "workflow/models", "workflow/data", "workflow/metrics.py",
-               "workflow/io.py", "workflow/cli.py", "workflow/errors.py", "workflow/provenance.py",
+SHARED_CODE = ("workflow/__init__.py", "workflow/paths.py", "workflow/training", "workflow/models", "workflow/data",
+               "workflow/metrics.py", "workflow/io.py", "workflow/cli.py", "workflow/errors.py", "workflow/provenance.py",
                "workflow/summary.py", "workflow/methods/__init__.py", "workflow/methods/common.py")
 SHARED_SCRIPTS = ("scripts/collect_metrics.py",)
 
@@ -77,7 +77,8 @@ _SIDETUNE = dict(section="sidetune", rules="rules/sidetune.smk",
 _LIFELONG_BASELINE = dict(_SIDETUNE, figure_scripts=(), needs=("sidetune",))
 
 METHODS: dict[str, Method] = {m.name: m for m in [
-    Method("baseline", section="baseline", rules="rules/baseline.smk", code=("workflow/methods/baseline.py",),
+    Method("baseline", section="baseline", rules="rules/baseline.smk",
+           code=("workflow/methods/baseline.py", "workflow/methods/baseline_paths.py"),
            scripts=("scripts/baseline_train.py", "scripts/baseline_collect.py"),
            figure_scripts=("scripts/plot_per_task_accuracy.py",),
            suite_keys=("suite",), reads=("suite", "suites", "seeds", "compute")),
