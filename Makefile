@@ -53,12 +53,17 @@ reproduce: venv
 	@$(CHECK_ARGS)
 	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS)
 
+# The suite in TEST_WORKERS processes (pytest-xdist; more than the cores: the SLURM test and the DAG runs mostly wait
+# for their jobs), each test file in one of them (--dist loadfile); the test config's DAG runs are made once and
+# shared across them (tests/conftest.py). The 10 slowest tests are listed at the end. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 test: venv test-deps
-	$(BIN)/python -m pytest -q --durations=10
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10
 
-# The SLURM executor test alone (needs root; starts and stops its own single-node cluster).
+# The SLURM executor test alone (needs root; starts and stops its own single-node cluster, and runs the same slice of
+# the DAG locally, to compare with, while the cluster works).
 test-slurm: venv test-deps
-	$(BIN)/python -m pytest -q -m slurm tests/test_slurm.py
+	$(BIN)/python -m pytest -q -m slurm --durations=10 tests/test_slurm.py
 
 # Debian's SLURM and munge for the single-node cluster test; only as root, otherwise that test is skipped.
 SLURM_PKGS := slurmctld slurmd slurm-client munge

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -52,26 +57,131 @@ def workdir(tmp_path):
 
 def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1200) -> subprocess.CompletedProcess:
     """Run Snakemake (the one of this interpreter's environment) in ``workdir``; output captured as text."""
-    cmd = [sys.executable, "-m", "snakemake", *args]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
-                             f"{proc.stderr[-6000:]}")
-    return proc
+    return start_snakemake(workdir, *args, timeout=timeout).wait(check=check)
+
+
+def start_snakemake(workdir: Path, *args: str, timeout: int = 1200) -> "SnakemakeProcess":
+    """Snakemake started in ``workdir`` in the background; ``.wait()`` returns what ``snakemake()`` returns."""
+    return SnakemakeProcess(workdir, *args, timeout=timeout)
+
+
+class SnakemakeProcess:
+    """A Snakemake process whose output goes to temporary files (so several can run at once, no pipe fills up);
+    ``wait()`` gives it what is left of ``timeout`` and raises what ``snakemake()`` raises."""
+
+    def __init__(self, workdir: Path, *args: str, timeout: int = 1200):
+        self.args, self.timeout = args, timeout
+        self.out, self.err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+        cmd = [sys.executable, "-m", "snakemake", *args]
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=workdir, stdout=self.out, stderr=self.err, text=True, env=env)
+
+    def stop(self) -> None:
+        """Kill it if it still runs (a test that gives up on it)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def wait(self, check: bool = True) -> subprocess.CompletedProcess:
+        try:
+            self.proc.wait(timeout=max(1.0, self.timeout - (time.monotonic() - self.started)))
+        except BaseException:  # timeout, or the test session interrupted
+            self.stop()
+            raise
+        finally:
+            self.out.seek(0)
+            self.err.seek(0)
+            stdout, stderr = self.out.read(), self.err.read()
+            self.out.close()
+            self.err.close()
+        proc = subprocess.CompletedProcess(self.proc.args, self.proc.returncode, stdout, stderr)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"snakemake {' '.join(self.args)} failed ({proc.returncode}):\n{stdout[-4000:]}\n"
+                                 f"{stderr[-6000:]}")
+        return proc
+
+
+def copy_run(run: Path, dest: Path) -> Path:
+    """A private copy of a finished run (workflow, results, .snakemake records), timestamps kept: Snakemake finds
+    it as up to date as the original. For tests that change a shared run (git, DVC, a report, deleted figures)."""
+    shutil.copytree(run, dest, symlinks=True)
+    return dest
+
+
+@contextlib.contextmanager
+def file_lock(path: Path):
+    """An exclusive lock across processes (pytest-xdist workers) for the ``with`` block."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# The core counts of the shared runs below: the end-to-end tests compare them, so the first request makes all at once.
+SHARED_CORES = ("1", "2")
 
 
 @pytest.fixture(scope="session")
 def test_config_run(tmp_path_factory):
-    """``test_config_run(cores)``: the whole test config run once per session with that many cores, shared by the
-    end-to-end tests and the SLURM test (which compares its cluster run with the local one)."""
-    made: dict[str, Path] = {}
+    """``test_config_run("1", "2")``: the whole test config run with each of these core counts, its folder (one
+    count) or folders (several). Each run is made once per test session, those of SHARED_CORES together (at once,
+    whichever is asked first), and shared by the end-to-end tests and the CPG DAG test.
 
-    def get(cores: str = "2") -> Path:
-        if cores not in made:
-            wd = copy_workflow(tmp_path_factory.mktemp(f"cores{cores}"))
-            snakemake(wd, "--cores", cores, "--configfile", "config/test.yaml")
-            made[cores] = wd
-        return made[cores]
+    Under pytest-xdist every worker has this session fixture: the runs live in the folder the workers share (the
+    parent of each worker's temporary folder) and a file lock lets the first worker that asks make them while the
+    others wait (test_cpg.py's worker), then read them. A run that failed fails every test that asks for it, with
+    its error. Tests must not change a shared run: copy_run() gives a private copy."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "test_config_runs"
+    root.mkdir(exist_ok=True)
+
+    def folder(cores: str) -> Path:
+        return root / f"cores{cores}"
+
+    def record(cores: str) -> Path:
+        return root / f"cores{cores}.json"
+
+    def get(*cores: str) -> Path | tuple[Path, ...]:
+        cores = tuple(str(c) for c in cores) or ("2",)
+        if not all(record(c).exists() for c in cores):
+            with file_lock(root / "lock"):
+                todo = [c for c in dict.fromkeys((*cores, *SHARED_CORES)) if not record(c).exists()]
+                started = {}
+                try:
+                    for c in todo:
+                        shutil.rmtree(folder(c), ignore_errors=True)  # what an interrupted worker left
+                        started[c] = start_snakemake(copy_workflow(folder(c)), "--cores", c, "--configfile",
+                                                     "config/test.yaml")
+                    for c, run in started.items():
+                        try:
+                            run.wait()
+                            error = None
+                        except (AssertionError, subprocess.TimeoutExpired) as exc:
+                            error = str(exc) or repr(exc)
+                        record(c).write_text(json.dumps({"cores": c, "error": error}))
+                finally:  # interrupted: no run keeps going without its test
+                    for run in started.values():
+                        run.stop()
+        for c in cores:
+            error = json.loads(record(c).read_text())["error"]
+            if error:
+                raise AssertionError(f"the shared run of config/test.yaml with --cores {c} failed:\n{error}")
+        return folder(cores[0]) if len(cores) == 1 else tuple(folder(c) for c in cores)
 
     return get
+
+
+# `make test` runs the suite in pytest-xdist workers with `--dist loadfile`: a test file's tests run in one worker,
+# so test_e2e.py's module fixture (the runs above) is set up once. The SLURM test (mostly waiting for its cluster)
+# and the other end-to-end files start first, so the longest chains begin at once and the short tests fill the cores
+# around them. (xdist's `loadgroup` would group by mark, but with pytest 9.2 it silently does not: xdist #1386.)
+def _first(item) -> int:
+    return 0 if item.get_closest_marker("slurm") else 1 if item.get_closest_marker("e2e") else 2
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=_first)  # stable: the order within each file stays as collected

@@ -12,7 +12,7 @@ import pytest
 import torch
 import yaml
 
-from tests.conftest import REPO, make_tasks, snakemake
+from tests.conftest import REPO, make_tasks
 from workflow.io import torch_load
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.choose import CAPPED, GROW, OK, choose_sparsity, collapsed, finetune_status
@@ -238,12 +238,15 @@ def test_wrong_private_state_changes_outputs(cpg_run):
     assert not torch.equal(task_view(net, 1, head_of=2)(x), right)
 
 
-def test_snakemake_cpg_and_packnet(workdir):
+def test_snakemake_cpg_and_packnet(test_config_run):
+    """CPG's and PackNet's rules in the test config's DAG, run with --cores 1: the session's shared run (the
+    end-to-end tests' run, conftest.test_config_run), read only."""
+    workdir = test_config_run("1")
     cfg = yaml.safe_load((workdir / "config/test.yaml").read_text())
     suite = cfg["suite"]
     targets = [f"results/{m}/{suite}/seed{s}/{f}" for m in ("cpg", "packnet") for s in cfg["seeds"]
                for f in ("accuracy.csv", "summary.json", "capacity.csv")]
-    snakemake(workdir, *targets, "--cores", "1", "--configfile", "config/test.yaml")
+    assert all((workdir / t).stat().st_size > 0 for t in targets), targets
     n = cfg["suites"][suite]["tasks"]
     for m in ("cpg", "packnet"):
         run = workdir / f"results/{m}/{suite}/seed{cfg['seeds'][0]}"

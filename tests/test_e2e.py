@@ -1,5 +1,9 @@
 """The test config through Snakemake, twice (--cores 1 and --cores 2): every output exists, results are
-byte-identical between the runs, and a rerun has nothing to do."""
+byte-identical between the runs, and a rerun has nothing to do.
+
+The two runs are conftest's session-wide ``test_config_run`` (made at once, shared with test_cpg.py, also across
+pytest-xdist workers); a test that changes a run (git and DVC, a report, deleted figures) works on its own copy
+(``copy_run``)."""
 
 import filecmp
 import hashlib
@@ -14,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import snakemake
+from tests.conftest import copy_run, snakemake
 from workflow.config import merged_config
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +26,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def runs(test_config_run):
-    return {cores: test_config_run(cores) for cores in ("1", "2")}
+    cores = ("1", "2")
+    return dict(zip(cores, test_config_run(*cores)))
 
 
 def test_baseline_contract(runs):
@@ -89,7 +94,7 @@ def test_dvc_push_clone_pull_touch_plans_nothing(test_config_run, tmp_path):
     """The README's steps: the producer runs `make push` and commits dvc.lock, params.yaml and metrics/; the
     consumer clones and runs `make pull` (no SMK_ARGS: the committed params.yaml is the config) and gets the
     same files, with nothing left for Snakemake to do."""
-    producer = test_config_run("2")
+    producer = copy_run(test_config_run("2"), tmp_path / "producer")
     methods = merged_config(["--configfile", "config/test.yaml"], root=producer)["methods"]  # `all`: the registry
     git(producer, "init", "-q")
     dvc(producer, "remote", "add", "-d", "-f", "local", str(tmp_path / "remote"))
@@ -116,8 +121,8 @@ def test_dvc_push_clone_pull_touch_plans_nothing(test_config_run, tmp_path):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_report_is_one_html_file_with_every_figure(runs):
-    wd = runs["2"]
+def test_report_is_one_html_file_with_every_figure(runs, tmp_path):
+    wd = copy_run(runs["2"], tmp_path / "wf")
     snakemake(wd, "--cores", "1", "--configfile", "config/test.yaml", "--report", "results/report.html")
     html = (wd / "results/report.html").read_text(errors="replace")
     figures = sorted(p.name for p in (wd / "results/figures").rglob("*.png"))
@@ -127,8 +132,8 @@ def test_report_is_one_html_file_with_every_figure(runs):
     assert "<script" in html and len(html) > 10_000
 
 
-def test_figures_regenerate_from_tables_alone(runs):
-    wd = runs["1"]
+def test_figures_regenerate_from_tables_alone(runs, tmp_path):
+    wd = copy_run(runs["1"], tmp_path / "wf")
     shutil.rmtree(wd / "results/figures")
     plan = snakemake(wd, "figures", "-n", "--cores", "1", "--configfile", "config/test.yaml").stdout
     outputs = [o.strip() for line in re.findall(r"^\s+output: (.+)$", plan, re.M) for o in line.split(",")]
