@@ -1,0 +1,185 @@
+"""A job's fixed cost without its work: interpreter start and exit, imports (torch, then the script's own) and reading
+its data, each job kind in fresh interpreters as Snakemake starts them (``python scripts/<rule>.py``, PYTHONPATH =
+the checkout).
+
+Job kinds (the DAG pays one of these per job, 100+ times):
+- training job: ``import torch``, then scripts/baseline_train.py's imports (the model and training code), then
+  loading one task of the default config's suite from the dataset folder the ``download`` rule writes
+  (load_suite, checksum included);
+- table-only job: scripts/baseline_collect.py's imports (no torch), then reading the per-task results.json files;
+- reference: a bare interpreter (``python -c pass``).
+
+A child times its own phases (torch: ``import torch`` first, in a training job only, so that the script's own
+imports are timed apart from it wherever the script imports it; imports: the script's top level run by runpy
+without ``main``; data); the parent times the whole process and its CPU (getrusage of the child), so
+``start_exit`` = total - torch - imports - data is the interpreter's start, runpy and the exit (torch's teardown
+included). One warm-up run per kind (page cache), then ``--repeats`` runs; the CSV has the median, min and max of
+each. Beside them: ``speed_ref_s``, the machine-speed reference of benchmarks.common.machine_speed (as in
+benchmarks/budget.csv), and each median total as a multiple of it, so two machines compare; ``load_1min`` says how
+busy the machine was.
+
+Writes benchmarks/overhead.csv and benchmarks/overhead.png.
+Run: .venv/bin/python -m benchmarks.bench_overhead [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from benchmarks.common import HERE, machine, machine_speed
+
+REPO = HERE.parent
+PHASES = ("start_exit", "torch", "imports", "data", "total")
+
+# The child: time torch's import (training jobs), the script's imports (its top level, `main` not run), then the
+# data, and report as JSON.
+CHILD = """import json, sys, time
+t0, c0 = time.perf_counter(), time.process_time()
+{torch}
+t1, c1 = time.perf_counter(), time.process_time()
+{imports}
+t2, c2 = time.perf_counter(), time.process_time()
+{data}
+t3, c3 = time.perf_counter(), time.process_time()
+print("OVERHEAD", json.dumps({{"torch_s": t1 - t0, "torch_cpu_s": c1 - c0, "imports_s": t2 - t1,
+                              "imports_cpu_s": c2 - c1, "data_s": t3 - t2, "data_cpu_s": c3 - c2,
+                              "torch_imported": "torch" in sys.modules}}))
+"""
+
+
+def script_imports(name: str) -> str:
+    path = REPO / "scripts" / f"{name}.py"
+    return f"import runpy\nrunpy.run_path({str(path)!r}, run_name='overhead_bench')"
+
+
+def job_kinds(data_dir: Path, results: list[Path]) -> dict[str, tuple[str, str, str]]:
+    """name -> (torch code, imports code, data code) of each kind measured."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    spec = config["suites"][config["suite"]]
+    load = (f"from workflow.methods.common import load_suite\n"
+            f"task = load_suite({str(data_dir)!r}, {spec!r})[0]\nassert len(task.train.y) > 0")
+    read = f"from workflow.io import read_json\nresults = [read_json(p) for p in {[str(p) for p in results]!r}]"
+    return {
+        "python -c pass": ("pass", "pass", "pass"),
+        "training job (baseline_train)": ("import torch", script_imports("baseline_train"), load),
+        "table-only job (baseline_collect)": ("pass", script_imports("baseline_collect"), read),
+    }
+
+
+def run_child(torch: str, imports: str, data: str, cwd: Path) -> dict:
+    """One fresh interpreter: its own phase times plus the parent's wall and CPU seconds of the whole process."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", CHILD.format(torch=torch, imports=imports, data=data)], cwd=cwd,
+                          env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"overhead child failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("OVERHEAD "))
+    rec = json.loads(line.split(" ", 1)[1])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rec.update(total_s=wall, total_cpu_s=cpu,
+               start_exit_s=wall - sum(rec[f"{p}_s"] for p in PHASES[1:-1]),
+               start_exit_cpu_s=cpu - sum(rec[f"{p}_cpu_s"] for p in PHASES[1:-1]))
+    return rec
+
+
+def inputs(tmp: Path) -> tuple[Path, list[Path]]:
+    """The digits dataset as the download rule stores it, and a baseline run's per-task results.json files."""
+    from workflow.data import fetch_dataset, save_arrays
+    from workflow.io import write_json
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    spec = config["suites"][config["suite"]]
+    data_dir = tmp / "data" / spec["dataset"]
+    save_arrays(data_dir, fetch_dataset(spec["dataset"], tmp / "raw", config["data"].get("options", {}).get(
+        spec["dataset"], {})))
+    results = []
+    for t in range(spec["tasks"]):
+        results.append(tmp / f"task{t}" / "result.json")
+        write_json(results[-1], {"task": t, "name": f"task{t}", "classes": [2 * t, 2 * t + 1], "seed": 0,
+                                 "val": {"accuracy": 0.9}, "test": {"accuracy": 0.85}, "epochs_run": 3})
+    return data_dir, results
+
+
+
+
+def measure(repeats: int) -> pd.DataFrame:
+    load = os.getloadavg()[0]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cl-lab-overhead-") as tmp:
+        data_dir, results = inputs(Path(tmp))
+        for kind, code in job_kinds(data_dir, results).items():
+            run_child(*code, Path(tmp))  # warm-up: page cache, .pyc files
+            recs = [run_child(*code, Path(tmp)) for _ in range(repeats)]
+            row = {"job": kind, "repeats": repeats, "torch_imported": recs[0]["torch_imported"]}
+            for phase in PHASES:
+                for unit in ("s", "cpu_s"):
+                    values = [r[f"{phase}_{unit}"] for r in recs]
+                    row[f"{phase}_{unit}"] = statistics.median(values)
+                    row[f"{phase}_{unit}_min"] = min(values)
+                    row[f"{phase}_{unit}_max"] = max(values)
+            rows.append(row)
+            print(f"{kind}: total {row['total_s']:.2f} s wall, {row['total_cpu_s']:.2f} s CPU", flush=True)
+    frame = pd.DataFrame(rows)
+    frame["load_1min"] = load
+    return frame
+
+
+def figure(frame: pd.DataFrame, speed: float):
+    from workflow.plots.common import new_figure, save_figure
+
+    fig, axes = new_figure(10, 0.9 + 0.45 * len(frame), ncols=2, sharey=True)
+    colors = {"start_exit": "tab:gray", "torch": "tab:red", "imports": "tab:blue", "data": "tab:orange"}
+    for ax, unit, label in ((axes[0], "s", "wall seconds (median)"), (axes[1], "cpu_s", "CPU seconds (median)")):
+        left = [0.0] * len(frame)
+        for phase, color in colors.items():
+            values = frame[f"{phase}_{unit}"].clip(lower=0).tolist()
+            ax.barh(frame["job"], values, left=left, color=color,
+                    label={"start_exit": "start/exit", "torch": "import torch"}.get(phase, phase))
+            left = [a + b for a, b in zip(left, values)]
+        for i, total in enumerate(frame[f"total_{unit}"]):
+            ax.text(total, i, f" {total:.2f} s = {total / speed:.2f} x ref", va="center", fontsize=7)
+        ax.set_xlabel(label)
+        ax.set_xlim(0, 1.45 * max(frame[f"total_{unit}"]))
+    axes[0].invert_yaxis()
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"A job's fixed cost, {int(frame['repeats'][0])} runs each; machine-speed reference "
+                 f"{speed:.2f} s; load {frame['load_1min'][0]:.1f} at the start", fontsize=9)
+    save_figure(fig, HERE / "overhead.png")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args()
+    speed = machine_speed()
+    frame = measure(args.repeats)
+    frame["speed_ref_s"] = speed
+    frame["total_in_ref"] = frame["total_s"] / speed
+    frame["total_cpu_in_ref"] = frame["total_cpu_s"] / speed
+    frame["machine"] = machine()
+    frame.to_csv(HERE / "overhead.csv", index=False)
+    figure(frame, speed)
+    shown = ["job", "torch_imported", "start_exit_s", "torch_s", "imports_s", "data_s", "total_s", "total_cpu_s",
+             "total_in_ref"]
+    print(frame[shown].to_string(index=False, float_format="{:.3f}".format))
+    print(f"machine-speed reference {speed:.3f} s; load {frame['load_1min'][0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
