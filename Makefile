@@ -54,11 +54,12 @@ reproduce: venv
 	$(BIN)/snakemake --cores $(CORES) $(SMK_ARGS)
 
 # The suite in TEST_WORKERS processes (pytest-xdist; more than the cores: the SLURM test and the DAG runs mostly wait
-# for their jobs), each test file in one of them (--dist loadfile); the test config's DAG runs are made once and
-# shared across them (tests/conftest.py). The 10 slowest tests are listed at the end. TEST_WORKERS=0: one process.
+# for their jobs), each test file in one of them (--dist loadfile), the files in the order tests/conftest.py gives
+# (the longest first; xdist would otherwise start the files with the most tests first); the test config's DAG runs
+# are made once and shared across them. The 10 slowest tests are listed at the end. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
 test: venv test-deps
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10
 
 # The SLURM executor test alone (needs root; starts and stops its own single-node cluster, and runs the same slice of
 # the DAG locally, to compare with, while the cluster works).
