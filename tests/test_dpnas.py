@@ -293,8 +293,8 @@ def test_export_loads_with_datasetfolder(task, tmp_path):
 
 # -- the rules, end to end -----------------------------------------------------------------------------------------
 
-def test_snakemake_runs_dpnas_on_test_config(workdir):
-    snakemake(workdir, "--cores", "2", "--configfile", "config/test.yaml", "--config", "methods=[dpnas]")
+def test_snakemake_runs_dpnas_on_test_config(test_config_run):
+    workdir = test_config_run("2")  # the session's shared run of config/test.yaml (every method; read only)
     out = workdir / "results" / "dpnas" / "digits" / "seed0"
     buffer = read_buffer(out / "replay_buffer.csv")
     assert list(buffer.columns) == COLUMNS and (buffer["reward"] > 0).sum() == 18
@@ -307,5 +307,5 @@ def test_snakemake_runs_dpnas_on_test_config(workdir):
     for fig in ("rolling_reward", "hypotheses"):
         assert (workdir / "results" / "figures" / "dpnas" / f"digits_seed0_{fig}.png").stat().st_size > 0
     assert not (out / ".search").exists()
-    dry = snakemake(workdir, "-n", "--cores", "1", "--configfile", "config/test.yaml", "--config", "methods=[dpnas]")
+    dry = snakemake(workdir, "-n", "--cores", "1", "--configfile", "config/test.yaml")
     assert "Nothing to be done" in dry.stdout + dry.stderr

@@ -252,9 +252,11 @@ PRIOR_TARGETS = ["results/prior/digits_prior_target_tiny/seed0/transfer.csv",
                  "results/figures/prior/digits_prior_target_tiny_accuracy_vs_n.png"]
 
 
-def test_rules_run_on_the_test_config(workdir):
+def test_rules_run_on_the_test_config(test_config_run):
+    workdir = test_config_run("2")  # the session's shared run of config/test.yaml (every method; read only)
     # targets before --configfile, which takes several values
-    snakemake(workdir, *PRIOR_TARGETS, "--cores", "2", "--configfile", "config/test.yaml")
+    dry = snakemake(workdir, *PRIOR_TARGETS, "-n", "--cores", "1", "--configfile", "config/test.yaml")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
     out = workdir / "results/prior/digits_prior_target_tiny/seed0"
     table = pd.read_csv(out / "transfer.csv")
     assert list(table.columns) == ["arm", "inference", "n_per_class", "accuracy", "nll", "ece"]

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.conftest import make_tasks, snakemake
+from tests.conftest import make_tasks
 from workflow.data import build_suite, fetch_dataset
 from workflow.errors import UserError
 from workflow.methods import sidetune
@@ -212,9 +212,9 @@ def test_source_pool_must_be_disjoint_from_tasks():
                              "image_share": {**share, "part": 0}}, {**tasks, "image_share": {**share, "part": 1}}, data)
 
 
-def test_snakemake_runs_all_six_methods_on_the_test_config(workdir):
-    methods = "methods=[sidetune,independent,finetune,features,ewc,pnn]"
-    snakemake(workdir, "--cores", "2", "--configfile", "config/test.yaml", "--config", methods)
+def test_snakemake_runs_all_six_methods_on_the_test_config(test_config_run):
+    """The session's shared run of config/test.yaml (every method; read only)."""
+    workdir = test_config_run("2")
     suite = "split_digits_side_tiny"
     for m in sidetune.SIDETUNE_METHODS:
         out = workdir / "results" / m / suite / "seed0"

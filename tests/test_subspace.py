@@ -141,10 +141,11 @@ def test_standard_network_uses_one_anchor_and_the_same_initialisation():
     assert abs(conv.weight.std().item() - (2 / conv.weight[0].numel()) ** 0.5) < 0.1  # Kaiming normal, fan_in
 
 
-def test_snakemake_test_config(workdir):
+def test_snakemake_test_config(test_config_run):
+    """The session's shared run of config/test.yaml (every method; read only)."""
     targets = [f"results/subspace/digits/seed0/{name}" for name in ("alpha_curve.csv", "simplex.csv", "summary.json")]
     targets += [f"results/figures/subspace/digits_{fig}.png" for fig in ("alpha", "simplex")]
-    snakemake(workdir, *targets, "--cores", "2", "--configfile", "config/test.yaml")
+    workdir = test_config_run("2")
     seed = workdir / "results/subspace/digits/seed0"
     curve = pd.read_csv(seed / "alpha_curve.csv")
     assert list(curve.columns) == ["model", "alpha", "accuracy", "ensemble_accuracy", "ece"]
