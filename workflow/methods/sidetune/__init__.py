@@ -20,9 +20,9 @@ two suites of one dataset that share a class. Every lifelong method (and ``indep
 - :mod:`.paths`     the files of its jobs, as pure functions of the config (torch-free: the Snakefile's inputs).
 """
 
-import importlib
+from .. import lazy_exports
 
-# Names load lazily (PEP 562): importing a torch-free submodule (``paths``) never imports torch.
+# Names load lazily (PEP 562): importing the torch-free ``paths`` never imports torch.
 _EXPORTS = {
     ".base": ("FrozenBase", "base_features", "check_disjoint", "pretrain_base", "state_hash"),
     ".ewc": ("EWCPenalty",),
@@ -30,11 +30,5 @@ _EXPORTS = {
     ".merge": ("AlphaMerge", "MLPMerge", "build_merge"),
     ".side": ("build_side", "distil_side"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = list(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = [name for names in _EXPORTS.values() for name in names]
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -2,7 +2,7 @@
 one run. ``layers`` (subspace conv/linear/BatchNorm), ``training`` (sampling + cos^2 hook), ``evaluation``, and the
 torch-free ``paths`` (the rules' input functions)."""
 
-import importlib
+from .. import lazy_exports
 
 # Names load lazily (PEP 562): importing the torch-free ``paths`` never imports torch.
 _EXPORTS = {
@@ -10,11 +10,5 @@ _EXPORTS = {
     ".training": ("ModelSpec", "SubspaceSampling", "noisy_labels", "parse_model", "train_model"),
     ".evaluation": ("alpha_curve", "simplex_row", "standard_rows"),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = list(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = [name for names in _EXPORTS.values() for name in names]
+__getattr__ = lazy_exports(__name__, _EXPORTS)
