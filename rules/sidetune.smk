@@ -25,14 +25,6 @@ def sidetune_method_inputs(wildcards):
                                         wildcards.seed)
 
 
-def sidetune_method_params(method):
-    """The keys of `sidetune` a lifelong method reads: its schedule; the heads' groups and the merge (side-tuning);
-    the base (independent trains the base's architecture from scratch); EWC's coefficient."""
-    keys = {"sidetune": ("train", "head_groups", "merge"), "independent": ("train", "base"),
-            "ewc": ("train", "head_groups", "ewc")}.get(method, ("train", "head_groups"))
-    return stage_params("sidetune", *keys)(None)
-
-
 def sidetune_input_flags(wildcards, input):
     return " ".join(f"--{key} {input[key]}" for key in ("base", "side", "features") if key in input.keys())
 
@@ -130,7 +122,7 @@ rule sidetune_train:
         alphas="results/sidetune/{suite}/seed{seed}/alphas.csv",
     params:
         suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=lambda wc: sidetune_method_params("sidetune"),
+        method=stage_params("sidetune", *sidetune_paths.method_keys("sidetune")),
         compute=as_json(config["compute"]),
         inputs=sidetune_input_flags,
     log:
@@ -159,7 +151,7 @@ rule sidetune_baseline_train:
         lmethod="|".join(m for m in SIDETUNE_RULE_METHODS if m != "sidetune"),
     params:
         suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=lambda wc: sidetune_method_params(wc.lmethod),
+        method=lambda wc: stage_params("sidetune", *sidetune_paths.method_keys(wc.lmethod))(wc),
         compute=as_json(config["compute"]),
         inputs=sidetune_input_flags,
     log:

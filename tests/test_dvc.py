@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, copy_workflow
+from tests.conftest import REPO, copy_workflow, write_stand_in_outputs
 from workflow import dvcgen
 from workflow.config import load_schema, merged_config, normalize_config
 from workflow.methods.registry import LIFELONG_METHODS, METHODS
@@ -89,12 +89,7 @@ def locked(tmp_path_factory):
     """A copy of the workflow in git, stand-in outputs for every stage, params.yaml of the default config, and a
     dvc.lock recording them (`dvc commit`: DVC hashes deps, params and outputs without running anything)."""
     wd = copy_workflow(tmp_path_factory.mktemp("dvc") / "wf")
-    for stage in dvcgen.stages().values():
-        for out in [*stage.get("outs", []), *stage.get("metrics", [])]:
-            (path,) = out
-            target = wd / path / "stand-in.txt" if not Path(path).suffix else wd / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(f"{path}\n")
+    write_stand_in_outputs(wd)
     dvcgen.write_params([], out=wd / "params.yaml", root=wd)
     run(wd, "git", "init", "-q")
     run(wd, str(DVC), "commit", "-f", "-q")

@@ -87,6 +87,8 @@ def test_sidetune(config):
     assert tables == [f"results/sidetune/{suite}/seed0/accuracy.csv", f"results/finetune/{suite}/seed0/accuracy.csv"]
     assert f"results/figures/sidetune/{suite}_forgetting.png" in sidetune.targets(config, "sidetune")
     assert sidetune.targets(config, "ewc") == [f"results/ewc/{suite}/seed0/summary.json"]
+    assert sidetune.method_keys("ewc") == ("train", "head_groups", "ewc")
+    assert sidetune.method_keys("independent") == ("train", "base") and "merge" in sidetune.method_keys("sidetune")
 
 
 def test_subspace(config):

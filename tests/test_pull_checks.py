@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import copy_workflow
+from tests.conftest import copy_workflow, write_stand_in_outputs
 from workflow import dvcgen, sharing
 from workflow.sharing import MISSING, differences, stale_report, stale_stages
 
@@ -193,12 +193,7 @@ def share(root: Path) -> tuple[Path, Path]:
     committed, the objects pushed to a remote folder. Its .dvc/config is the project's (verify = true) with the
     remote's URL pointed at the folder."""
     wd = copy_workflow(root / "producer")
-    for stage in dvcgen.stages().values():
-        for out in [*stage.get("outs", []), *stage.get("metrics", [])]:
-            (path,) = out
-            target = wd / path / "stand-in.txt" if not Path(path).suffix else wd / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(f"{path}\n")
+    write_stand_in_outputs(wd)
     dvcgen.write_params([], out=wd / "params.yaml", root=wd)
     git(wd, "init", "-q")
     dvc(wd, "remote", "modify", "local", "url", str(root / "remote"))
@@ -326,12 +321,7 @@ def test_damaged_object_in_the_remote_stops_the_pull_and_keeps_the_workspace(tmp
 def recorded(tmp_path_factory):
     """A git+DVC copy of the workflow with stand-in outputs, for recording dvc.lock under several configs."""
     wd = copy_workflow(tmp_path_factory.mktemp("configs") / "wf")
-    for stage in dvcgen.stages().values():
-        for out in [*stage.get("outs", []), *stage.get("metrics", [])]:
-            (path,) = out
-            target = wd / path / "stand-in.txt" if not Path(path).suffix else wd / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(f"{path}\n")
+    write_stand_in_outputs(wd)
     git(wd, "init", "-q")
     return wd
 

@@ -44,6 +44,14 @@ class Superposed:
     def input_units(self) -> int:
         return int(self.weight[0].numel())
 
+    def copy_parameters(self, source: nn.Module):
+        """This layer with ``source``'s weight and bias (the plain layer it replaces); returns self."""
+        with torch.no_grad():
+            self.weight.copy_(source.weight)
+            if source.bias is not None:
+                self.bias.copy_(source.bias)
+        return self
+
     def context(self) -> torch.Tensor:
         if not 0 <= self.task < len(self.contexts):
             raise UserError(f"task {self.task} has no context: the network was built for {len(self.contexts)} "
@@ -60,11 +68,7 @@ class SuperposedConv2d(Superposed, nn.Conv2d):
                     dilation=conv.dilation, groups=conv.groups, bias=conv.bias is not None,
                     padding_mode=conv.padding_mode)
         layer.init_contexts(torch.ones(n_tasks, *conv.weight.shape[1:]))
-        with torch.no_grad():
-            layer.weight.copy_(conv.weight)
-            if conv.bias is not None:
-                layer.bias.copy_(conv.bias)
-        return layer
+        return layer.copy_parameters(conv)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._conv_forward(x, self.weight * self.context().unsqueeze(0), self.bias)
@@ -77,11 +81,7 @@ class SuperposedLinear(Superposed, nn.Linear):
     def of(cls, linear: nn.Linear, n_tasks: int) -> "SuperposedLinear":
         layer = cls(linear.in_features, linear.out_features, bias=linear.bias is not None)
         layer.init_contexts(torch.ones(n_tasks, linear.in_features))
-        with torch.no_grad():
-            layer.weight.copy_(linear.weight)
-            if linear.bias is not None:
-                layer.bias.copy_(linear.bias)
-        return layer
+        return layer.copy_parameters(linear)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight * self.context(), self.bias)

@@ -47,3 +47,11 @@ def targets(config: dict, method: str) -> list[str]:
         files += [f"results/figures/sidetune/{suite}_{name}.png"
                   for name in ("final_accuracy", "accuracy_matrix", "forgetting")]
     return files
+
+
+def method_keys(method: str) -> tuple[str, ...]:
+    """The keys of the `sidetune` section a lifelong method's job reads (its Snakemake params): the schedule; the
+    heads' groups and the merge (side-tuning); the base (independent trains the base's architecture from
+    scratch); EWC's coefficient."""
+    return {"sidetune": ("train", "head_groups", "merge"), "independent": ("train", "base"),
+            "ewc": ("train", "head_groups", "ewc")}.get(method, ("train", "head_groups"))
