@@ -11,9 +11,9 @@ rule baseline_train:
         result="results/baseline/{suite}/seed{seed}/task{task}/result.json",
         history="results/baseline/{suite}/seed{seed}/task{task}/history.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
-        method=as_json(config["baseline"]),
-        compute=as_json(config["compute"]),
+        suite=lambda wc: suite_spec(wc.suite),
+        method=StageParams(config["baseline"]),
+        compute=config["compute"],
     log:
         "logs/baseline_train/{suite}/seed{seed}/task{task}.log",
     benchmark:
@@ -21,10 +21,8 @@ rule baseline_train:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/baseline_train.py --data $(dirname {input.data}) --suite {params.suite} "
-        "--params {params.method} --compute {params.compute} --task {wildcards.task} --seed {wildcards.seed} "
-        "--out $(dirname {output.result}) --log {log}"
+    script:
+        "../scripts/baseline_train.py"
 
 
 rule baseline_collect:
@@ -35,7 +33,7 @@ rule baseline_collect:
         summary="results/baseline/{suite}/seed{seed}/summary.json",
         goals="results/baseline/{suite}/seed{seed}/baseline_acc.json",
     params:
-        method=as_json(config["baseline"]),  # recorded as the summary's provenance (config hash)
+        method=config["baseline"],  # recorded as the summary's provenance (config hash)
     log:
         "logs/baseline_collect/{suite}/seed{seed}.log",
     benchmark:
@@ -44,9 +42,8 @@ rule baseline_collect:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/baseline_collect.py --results {input} --params {params.method} "
-        "--out $(dirname {output.summary}) --log {log}"
+    script:
+        "../scripts/baseline_collect.py"
 
 
 rule baseline_figure:
@@ -59,6 +56,9 @@ rule baseline_figure:
             category="Baseline",
         ),
         pdf="results/figures/baseline/{suite}_per_task_accuracy.pdf",
+    params:
+        labels=["baseline"],
+        title=lambda wc: f"independent baseline, {wc.suite}",
     log:
         "logs/baseline_figure/{suite}.log",
     benchmark:
@@ -67,9 +67,8 @@ rule baseline_figure:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/plot_per_task_accuracy.py --tables {input} --labels baseline "
-        "--title 'independent baseline, {wildcards.suite}' --out {output.png} --log {log}"
+    script:
+        "../scripts/plot_per_task_accuracy.py"
 
 
 METHOD_TARGETS["baseline"] = lambda: expand(

@@ -19,11 +19,11 @@ rule bsp_train:
         model="results/bsp/{suite}/seed{seed}/model.pt",
         history="results/bsp/{suite}/seed{seed}/history.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: suite_spec(wc.suite),
         # the keys its stage reads, declared once (bsp_paths.job_params): sidetune.train, sidetune.head_groups and
         # the bsp section (two sections, so not stage_params, which takes one)
-        method=as_json(bsp_paths.job_params(config)),
-        compute=as_json(config["compute"]),
+        method=StageParams(bsp_paths.job_params(config)),
+        compute=config["compute"],
     log:
         "logs/bsp_train/{suite}/seed{seed}.log",
     benchmark:
@@ -31,10 +31,8 @@ rule bsp_train:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/bsp_train.py --data $(dirname {input.data}) --suite {params.suite} --base {input.base} "
-        "--params {params.method} --compute {params.compute} --seed {wildcards.seed} "
-        "--out $(dirname {output.summary}) --log {log}"
+    script:
+        "../scripts/bsp_train.py"
 
 
 METHOD_TARGETS["bsp"] = functools.partial(bsp_paths.targets, config)

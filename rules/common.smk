@@ -11,6 +11,7 @@ from snakemake.exceptions import WorkflowError
 from workflow.methods.registry import LIFELONG_METHODS, METHODS, RULE_FILES, defined_in
 from workflow import paths
 from workflow.preflight import check_config, check_machine, check_output_folders
+from workflow.stage import StageParams
 
 PYTHON = shlex.quote(sys.executable)  # kept for older rules; prefer plain `python` in shell commands
 # Jobs run `python` from the environment that runs Snakemake (the project's .venv), also inside cluster jobs.
@@ -42,13 +43,13 @@ def as_json(obj):
 
 
 def stage_params(section, *keys):
-    """The keys of config[section] that a stage reads, as its --params (shell-quoted JSON). A rule declares them
-    once here: Snakemake reruns a job when its params change, so a job reruns for those keys and no others; the
-    stage's script stops, naming the key, if it reads one not declared (workflow.cli.StageParams).
-    ``section`` may be a function of the wildcards (CPG and PackNet share their rules)."""
+    """The keys of config[section] that a stage reads, as one of its params (workflow.stage.StageParams). A rule
+    declares them once here: Snakemake reruns a job when its params change, so a job reruns for those keys and no
+    others; the stage stops, naming the key, if it reads one not declared. ``section`` may be a function of the
+    wildcards (CPG and PackNet share their rules)."""
     def params(wildcards):
         name = section(wildcards) if callable(section) else section
-        return as_json({key: config[name][key] for key in keys if key in config[name]})
+        return StageParams({key: config[name][key] for key in keys if key in config[name]})
     return params
 
 

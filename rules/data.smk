@@ -7,7 +7,7 @@ rule download:
         manifest=f"{config['data']['root']}/{{dataset}}/manifest.json",
     params:
         raw=f"{config['data']['root']}/raw",
-        options=lambda wc: as_json(config["data"].get("options", {}).get(wc.dataset, {})),
+        options=lambda wc: config["data"].get("options", {}).get(wc.dataset, {}),
     log:
         "logs/download/{dataset}.log",
     benchmark:
@@ -16,6 +16,5 @@ rule download:
     resources:
         mem_mb=4000,
         runtime=60,
-    shell:
-        "python scripts/download.py --dataset {wildcards.dataset} --raw {params.raw} "
-        "--out $(dirname {output.manifest}) --params {params.options} --log {log}"
+    script:
+        "../scripts/download.py"

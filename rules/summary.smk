@@ -16,9 +16,8 @@ rule method_metrics:
     resources:
         mem_mb=500,
         runtime=5,
-    shell:
-        "python scripts/collect_metrics.py --method {wildcards.method} --summaries {input} --out {output} "
-        "--log {log}"
+    script:
+        "../scripts/collect_metrics.py"
 
 
 rule claims:
@@ -33,8 +32,7 @@ rule claims:
             category="Paper claims",
         ),
     params:
-        methods=" ".join(config["methods"]),
-        paper=lambda wc, input: f"--paper-claims {input.paper}" if input.paper else "",
+        methods=config["methods"],
     log:
         "logs/claims/claims.log",
     benchmark:
@@ -43,6 +41,5 @@ rule claims:
     resources:
         mem_mb=500,
         runtime=5,
-    shell:
-        "python scripts/claims.py --inputs {input.results} --methods {params.methods} {params.paper} "
-        "--out {output} --log {log}"
+    script:
+        "../scripts/claims.py"

@@ -1,19 +1,19 @@
 """Rule `claims`: the paper-claims table (results/claims.csv) from the result tables of this run: each claim a
 paired per-seed comparison with a verdict (holds, fails, indistinguishable, too few seeds, no results); the rule
-is in workflow/claims.py."""
-
-from pathlib import Path
+is in workflow/claims.py. A config/paper.yaml run's claims table, when committed, fills its paper_config_run
+column."""
 
 import pandas as pd
 
 from workflow.claims import evaluate_claims
-from workflow.cli import log, parser, run
 from workflow.io import write_csv
+from workflow.stage import log, run
 
 
-def main(args):
-    table = evaluate_claims(args.inputs, args.methods, paper_claims=args.paper_claims)
-    write_csv(args.out, table)
+def main(job):
+    paper = job.input.paper[0] if job.input.paper else None
+    table = evaluate_claims(job.input.results, job.params.methods, paper_claims=paper)
+    write_csv(job.output[0], table)
     shown = ["method", "claim", "seeds", "per_seed_verdicts", "diff_mean", "diff_se", "verdict", "measured"]
     with pd.option_context("display.width", 250, "display.max_colwidth", 90, "display.float_format", "{:+.4f}".format):
         log.info("claims (verdict rule: workflow/claims.py):\n%s", table[shown].to_string(index=False))
@@ -22,10 +22,4 @@ def main(args):
 
 
 if __name__ == "__main__":
-    p = parser(__doc__)
-    p.add_argument("--inputs", nargs="+", type=Path, required=True)
-    p.add_argument("--methods", nargs="+", required=True)
-    p.add_argument("--paper-claims", type=Path, default=None,
-                   help="a config/paper.yaml run's claims table: fills the paper_config_run column")
-    p.add_argument("--out", type=Path, required=True)
-    run(main, p)
+    run(main, snakemake)  # noqa: F821 (Snakemake's script: directive defines it)

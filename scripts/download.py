@@ -1,21 +1,16 @@
 """Rule `download`: fetch a dataset through the registry and store it as checksummed arrays."""
 
-from pathlib import Path
-
-from workflow.cli import log, parser, run
 from workflow.data import fetch_dataset, save_arrays
+from workflow.stage import log, run
 
 
-def main(args):
-    data = fetch_dataset(args.dataset, args.raw, args.params)
-    save_arrays(args.out, data)
-    log.info("%s: %d train / %d test images of shape %s", args.dataset, len(data.y_train), len(data.y_test),
+def main(job):
+    dataset = job.wildcards.dataset
+    data = fetch_dataset(dataset, job.params.raw, job.params.options)
+    save_arrays(job.output.manifest.parent, data)
+    log.info("%s: %d train / %d test images of shape %s", dataset, len(data.y_train), len(data.y_test),
              data.image_shape)
 
 
 if __name__ == "__main__":
-    p = parser(__doc__)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--raw", type=Path, required=True, help="folder for raw downloads")
-    p.add_argument("--out", type=Path, required=True)
-    run(main, p)
+    run(main, snakemake)  # noqa: F821 (Snakemake's script: directive defines it)

@@ -46,7 +46,7 @@ def normalize_config(config: dict, schema: dict) -> None:
             config[m.section] = _with_defaults(json.loads(json.dumps(section_schema["default"])),
                                                config.get(m.section) or {})
         # An optional key of a method section with a schema default is always present: a stage receives only
-        # the keys its rule declares (workflow.cli.StageParams), so no stage falls back on a default of its own.
+        # the keys its rule declares (workflow.stage.StageParams), so no stage falls back on a default of its own.
         if isinstance(config.get(m.section), dict):
             for key, prop in section_schema.get("properties", {}).items():
                 if "default" in prop and key not in config[m.section]:

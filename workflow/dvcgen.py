@@ -59,9 +59,9 @@ def stages() -> dict:
     methods = list(METHODS.values())
     out = {"data": {
         "cmd": snakemake("datasets"),
-        "deps": ["Snakefile", "rules/common.smk", "rules/data.smk", "workflow/__init__.py", "workflow/cli.py",
+        "deps": ["Snakefile", "rules/common.smk", "rules/data.smk", "workflow/__init__.py", "workflow/stage.py",
                  "workflow/errors.py", "workflow/io.py", "workflow/paths.py", "workflow/data", "scripts/download.py",
-                 # workflow.cli's run context (start_stage) imports these, for stages that run models
+                 # workflow.stage's run context (start_stage) imports these, for stages that run models
                  "workflow/training", "workflow/metrics.py"],
         "params": _params(["data", "methods", "suite", "suites", *(k for m in methods for k in m.suite_keys)]),
         "outs": [{DATA: {"persist": True}}],
@@ -77,11 +77,11 @@ def stages() -> dict:
         }
     out["figures"] = {
         "cmd": snakemake("figures claims"),
-        "deps": _unique(["Snakefile", "rules", "workflow/__init__.py", "workflow/cli.py", "workflow/errors.py",
+        "deps": _unique(["Snakefile", "rules", "workflow/__init__.py", "workflow/stage.py", "workflow/errors.py",
                          "workflow/io.py", "workflow/methods/__init__.py", "workflow/methods/common.py",
                          "workflow/data",  # imported by workflow/methods/common.py (when loading a suite)
                          "workflow/metrics.py", "workflow/provenance.py", "workflow/plots", "workflow/claims.py",
-                         "workflow/paths.py", "workflow/training",  # workflow.cli's run context imports training
+                         "workflow/paths.py", "workflow/training",  # workflow.stage's run context imports training
                          "scripts/claims.py", *(s for m in methods for s in m.figure_scripts),
                          *(m.results for m in methods)]),
         "params": _params(["methods", "suite", "seeds", *(k for m in methods for k in m.figure_keys)]),

@@ -100,8 +100,8 @@ def check_plain(obj, where: str = "") -> None:
 
 
 def _without_stage_params(obj):
-    """A stage's params (workflow.cli.StageParams, a dict that refuses undeclared keys) saved as a plain dict."""
-    from .cli import StageParams
+    """A stage's params (workflow.stage.StageParams, a dict that refuses undeclared keys) saved as a plain dict."""
+    from .stage import StageParams
 
     if isinstance(obj, StageParams):
         return {k: _without_stage_params(v) for k, v in obj.items()}

@@ -57,7 +57,7 @@ class Method:
 # and model registries, metrics, file helpers, and the per-method metrics file (rules/summary.smk).
 SHARED_RULES = ("Snakefile", "rules/common.smk", "rules/data.smk", "rules/summary.smk")
 SHARED_CODE = ("workflow/__init__.py", "workflow/paths.py", "workflow/training", "workflow/models", "workflow/data",
-               "workflow/metrics.py", "workflow/io.py", "workflow/cli.py", "workflow/errors.py", "workflow/provenance.py",
+               "workflow/metrics.py", "workflow/io.py", "workflow/stage.py", "workflow/errors.py", "workflow/provenance.py",
                "workflow/summary.py", "workflow/methods/__init__.py", "workflow/methods/common.py")
 SHARED_SCRIPTS = ("scripts/collect_metrics.py",)
 
