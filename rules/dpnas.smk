@@ -13,7 +13,7 @@ rule dpnas_search:
         qvalues=f"{DPNAS}/q_values.csv",
     params:
         method=stage_params("dpnas", "dataset", "val_fraction", "train_per_class", "space", "classifier", "search"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/dpnas_search/{dataset}/seed{seed}.log",
     benchmark:
@@ -21,9 +21,8 @@ rule dpnas_search:
     threads: TRAIN_THREADS
     resources:
         **train_resources(runtime=240),
-    shell:
-        "python scripts/dpnas_search.py --data $(dirname {input.data}) --params {params.method} "
-        "--compute {params.compute} --seed {wildcards.seed} --out $(dirname {output.buffer}) --log {log}"
+    script:
+        "../scripts/dpnas_search.py"
 
 
 rule dpnas_select:
@@ -41,9 +40,8 @@ rule dpnas_select:
     resources:
         mem_mb=1000,
         runtime=5,
-    shell:
-        "python scripts/dpnas_select.py --buffer {input.buffer} --params {params.method} --seed {wildcards.seed} "
-        "--out {output} --log {log}"
+    script:
+        "../scripts/dpnas_select.py"
 
 
 rule dpnas_resample:
@@ -54,7 +52,8 @@ rule dpnas_resample:
         f"{DPNAS}/resampled.csv",
     params:
         method=stage_params("dpnas", "dataset", "val_fraction", "train_per_class", "space", "classifier", "hypotheses"),
-        compute=as_json(config["compute"]),
+        kind="resampled",
+        compute=config["compute"],
     log:
         "logs/dpnas_resample/{dataset}/seed{seed}.log",
     benchmark:
@@ -62,10 +61,8 @@ rule dpnas_resample:
     threads: TRAIN_THREADS
     resources:
         **train_resources(runtime=120),
-    shell:
-        "python scripts/dpnas_hypothesis.py --kind resampled --data $(dirname {input.data}) "
-        "--chosen {input.chosen} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
-        "--out {output} --log {log}"
+    script:
+        "../scripts/dpnas_hypothesis.py"
 
 
 rule dpnas_full_train:
@@ -76,7 +73,8 @@ rule dpnas_full_train:
         f"{DPNAS}/full_trained.csv",
     params:
         method=stage_params("dpnas", "dataset", "val_fraction", "train_per_class", "space", "classifier", "hypotheses"),
-        compute=as_json(config["compute"]),
+        kind="full",
+        compute=config["compute"],
     log:
         "logs/dpnas_full_train/{dataset}/seed{seed}.log",
     benchmark:
@@ -84,10 +82,8 @@ rule dpnas_full_train:
     threads: TRAIN_THREADS
     resources:
         **train_resources(runtime=240),
-    shell:
-        "python scripts/dpnas_hypothesis.py --kind full --data $(dirname {input.data}) "
-        "--chosen {input.chosen} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
-        "--out {output} --log {log}"
+    script:
+        "../scripts/dpnas_hypothesis.py"
 
 
 rule dpnas_hypotheses:
@@ -98,7 +94,7 @@ rule dpnas_hypotheses:
         table=f"{DPNAS}/hypotheses.csv",
         summary=f"{DPNAS}/summary.json",
     params:
-        method=as_json(config.get("dpnas", {})),  # recorded as the summary's provenance (config hash)
+        method=config.get("dpnas", {}),  # recorded as the summary's provenance (config hash)
     log:
         "logs/dpnas_hypotheses/{dataset}/seed{seed}.log",
     benchmark:
@@ -107,9 +103,8 @@ rule dpnas_hypotheses:
     resources:
         mem_mb=1000,
         runtime=5,
-    shell:
-        "python scripts/dpnas_collect.py --tables {input.tables} --buffer {input.buffer} --params {params.method} "
-        "--out $(dirname {output.table}) --log {log}"
+    script:
+        "../scripts/dpnas_collect.py"
 
 
 rule dpnas_export:
@@ -120,7 +115,7 @@ rule dpnas_export:
         directory(f"{DPNAS}/export"),
     params:
         method=stage_params("dpnas", "dataset", "val_fraction", "train_per_class", "space", "classifier"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/dpnas_export/{dataset}/seed{seed}.log",
     benchmark:
@@ -128,9 +123,8 @@ rule dpnas_export:
     threads: TRAIN_THREADS
     resources:
         **train_resources(runtime=60),
-    shell:
-        "python scripts/dpnas_export.py --data $(dirname {input.data}) --chosen {input.chosen} "
-        "--params {params.method} --compute {params.compute} --seed {wildcards.seed} --out {output} --log {log}"
+    script:
+        "../scripts/dpnas_export.py"
 
 
 rule dpnas_reward_figure:
@@ -144,7 +138,9 @@ rule dpnas_reward_figure:
         ),
         pdf="results/figures/dpnas/{dataset}_seed{seed}_rolling_reward.pdf",
     params:
+        figure="reward",
         window=config.get("dpnas", {}).get("plot_window", 20),
+        title=lambda wc: f"DP-NAS on {wc.dataset}, seed {wc.seed}",
     log:
         "logs/dpnas_reward_figure/{dataset}/seed{seed}.log",
     benchmark:
@@ -153,9 +149,8 @@ rule dpnas_reward_figure:
     resources:
         mem_mb=1000,
         runtime=5,
-    shell:
-        "python scripts/dpnas_plot.py --figure reward --table {input} --window {params.window} "
-        "--title 'DP-NAS on {wildcards.dataset}, seed {wildcards.seed}' --out {output.png} --log {log}"
+    script:
+        "../scripts/dpnas_plot.py"
 
 
 rule dpnas_hypotheses_figure:
@@ -168,6 +163,9 @@ rule dpnas_hypotheses_figure:
             category="DP-NAS",
         ),
         pdf="results/figures/dpnas/{dataset}_seed{seed}_hypotheses.pdf",
+    params:
+        figure="hypotheses",
+        title=lambda wc: f"DP-NAS hypotheses 2 and 3, {wc.dataset}, seed {wc.seed}",
     log:
         "logs/dpnas_hypotheses_figure/{dataset}/seed{seed}.log",
     benchmark:
@@ -176,10 +174,8 @@ rule dpnas_hypotheses_figure:
     resources:
         mem_mb=1000,
         runtime=5,
-    shell:
-        "python scripts/dpnas_plot.py --figure hypotheses --table {input} "
-        "--title 'DP-NAS hypotheses 2 and 3, {wildcards.dataset}, seed {wildcards.seed}' --out {output.png} "
-        "--log {log}"
+    script:
+        "../scripts/dpnas_plot.py"
 
 
 METHOD_TARGETS["dpnas"] = lambda: expand(

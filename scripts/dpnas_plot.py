@@ -1,28 +1,25 @@
-"""Rules `dpnas_reward_figure` and `dpnas_hypotheses_figure`: DP-NAS figures from its result tables."""
-
-from pathlib import Path
+"""Rules `dpnas_reward_figure` and `dpnas_hypotheses_figure`: DP-NAS figures from its result tables.
+Param `figure`: "reward" (the rolling reward of replay_buffer.csv over param `window` nets) or "hypotheses"
+(hypotheses.csv); param `title`."""
 
 import pandas as pd
 
-from workflow.cli import parser, run
+from workflow.errors import UserError
 from workflow.plots.common import save_figure
 from workflow.plots.dpnas import hypotheses_figure, rolling_reward_figure
+from workflow.stage import run
 
 
-def main(args):
-    table = pd.read_csv(args.table, keep_default_na=False)
-    if args.figure == "reward":
-        fig = rolling_reward_figure(table, args.window, args.title)
+def main(job):
+    table = pd.read_csv(job.input[0], keep_default_na=False)
+    if job.params.figure == "reward":
+        fig = rolling_reward_figure(table, int(job.params.window), job.params.title)
+    elif job.params.figure == "hypotheses":
+        fig = hypotheses_figure(table, job.params.title)
     else:
-        fig = hypotheses_figure(table, args.title)
-    save_figure(fig, args.out)
+        raise UserError(f"params.figure is 'reward' or 'hypotheses', not {job.params.figure!r}")
+    save_figure(fig, job.output.png)
 
 
 if __name__ == "__main__":
-    p = parser(__doc__)
-    p.add_argument("--figure", choices=["reward", "hypotheses"], required=True)
-    p.add_argument("--table", type=Path, required=True)
-    p.add_argument("--window", type=int, default=20)
-    p.add_argument("--title", default="")
-    p.add_argument("--out", type=Path, required=True)
-    run(main, p)
+    run(main, snakemake)  # noqa: F821 (Snakemake's script: directive defines it)
