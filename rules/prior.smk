@@ -18,9 +18,9 @@ rule prior_pretrain:
         result=f"{PRIOR_SOURCE}/pretrain.json",
         history=f"{PRIOR_SOURCE}/pretrain_history.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: suite_spec(wc.suite),
         method=stage_params("prior", "source_task", "source_seed", "model", "width", "pretrain"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/prior_pretrain/{suite}.log",
     benchmark:
@@ -28,9 +28,8 @@ rule prior_pretrain:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/prior_pretrain.py --data $(dirname {input.data}) --suite {params.suite} "
-        "--params {params.method} --compute {params.compute} --out $(dirname {output.model}) --log {log}"
+    script:
+        "../scripts/prior_pretrain.py"
 
 
 rule prior_fit:
@@ -42,9 +41,9 @@ rule prior_fit:
         manifest=f"{PRIOR_SOURCE}/prior_manifest.json",
         history=f"{PRIOR_SOURCE}/swag_history.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: suite_spec(wc.suite),
         method=stage_params("prior", "source_task", "source_seed", "model", "width", "swag"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/prior_fit/{suite}.log",
     benchmark:
@@ -52,10 +51,8 @@ rule prior_fit:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/prior_fit.py --data $(dirname {input.data}) --suite {params.suite} "
-        "--params {params.method} --compute {params.compute} --pretrained {input.model} "
-        "--out $(dirname {output.manifest}) --log {log}"
+    script:
+        "../scripts/prior_fit.py"
 
 
 rule prior_transfer:
@@ -66,9 +63,9 @@ rule prior_transfer:
     output:
         runs="results/prior/{suite}/seed{seed}/n{n}/runs.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: suite_spec(wc.suite),
         method=stage_params("prior", "target_task", "model", "width", "transfer"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/prior_transfer/{suite}/seed{seed}/n{n}.log",
     benchmark:
@@ -78,10 +75,8 @@ rule prior_transfer:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/prior_transfer.py --data $(dirname {input.data}) --suite {params.suite} "
-        "--params {params.method} --compute {params.compute} --prior $(dirname {input.manifest})/prior "
-        "--seed {wildcards.seed} --n {wildcards.n} --out {output.runs} --log {log}"
+    script:
+        "../scripts/prior_transfer.py"
 
 
 rule prior_collect:
@@ -91,7 +86,7 @@ rule prior_collect:
         table="results/prior/{suite}/seed{seed}/transfer.csv",
         summary="results/prior/{suite}/seed{seed}/summary.json",
     params:
-        method=as_json(PRIOR),  # recorded as the summary's provenance (config hash)
+        method=PRIOR,  # recorded as the summary's provenance (config hash)
     log:
         "logs/prior_collect/{suite}/seed{seed}.log",
     benchmark:
@@ -100,9 +95,8 @@ rule prior_collect:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/prior_collect.py --runs {input} --seed {wildcards.seed} --suite {wildcards.suite} "
-        "--params {params.method} --out $(dirname {output.summary}) --log {log}"
+    script:
+        "../scripts/prior_collect.py"
 
 
 rule prior_figure:
@@ -115,6 +109,8 @@ rule prior_figure:
             category="Prior",
         ),
         pdf="results/figures/prior/{suite}_accuracy_vs_n.pdf",
+    params:
+        title=lambda wc: f"Bayesian transfer, {wc.suite}",
     log:
         "logs/prior_figure/{suite}.log",
     benchmark:
@@ -123,9 +119,8 @@ rule prior_figure:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/prior_figure.py --tables {input} --title 'Bayesian transfer, {wildcards.suite}' "
-        "--out {output.png} --log {log}"
+    script:
+        "../scripts/prior_figure.py"
 
 
 METHOD_TARGETS["prior"] = lambda: expand(

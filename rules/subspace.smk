@@ -11,9 +11,9 @@ rule subspace_train:
         model="results/subspace/{dataset}/seed{seed}/models/{model}.pt",
         history="results/subspace/{dataset}/seed{seed}/models/{model}_history.csv",
     params:
-        suite=as_json(subspace_paths.suite(config)),
+        suite=subspace_paths.suite(config),
         method=stage_params("subspace", "model", "width", "beta", "label_noise", "noise_seed", "train"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/subspace_train/{dataset}/seed{seed}/{model}.log",
     benchmark:
@@ -21,10 +21,8 @@ rule subspace_train:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/subspace_train.py --data $(dirname {input.data}) --suite {params.suite} "
-        "--params {params.method} --compute {params.compute} --model {wildcards.model} --seed {wildcards.seed} "
-        "--out {output.model} --history {output.history} --log {log}"
+    script:
+        "../scripts/subspace_train.py"
 
 
 rule subspace_eval:
@@ -36,9 +34,9 @@ rule subspace_eval:
         simplex="results/subspace/{dataset}/seed{seed}/simplex.csv",
         summary="results/subspace/{dataset}/seed{seed}/summary.json",
     params:
-        suite=as_json(subspace_paths.suite(config)),
+        suite=subspace_paths.suite(config),
         method=stage_params("subspace", "model", "width", "alpha_points"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/subspace_eval/{dataset}/seed{seed}.log",
     benchmark:
@@ -46,9 +44,8 @@ rule subspace_eval:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),  # a BatchNorm pass over the training set per evaluated point: the GPU on paper.yaml
-    shell:
-        "python scripts/subspace_eval.py --data $(dirname {input.data}) --suite {params.suite} "
-        "--params {params.method} --compute {params.compute} --models {input.models} --out $(dirname {output.summary}) --log {log}"
+    script:
+        "../scripts/subspace_eval.py"
 
 
 rule subspace_alpha_figure:
@@ -61,6 +58,9 @@ rule subspace_alpha_figure:
             category="Subspaces",
         ),
         pdf="results/figures/subspace/{dataset}_alpha.pdf",
+    params:
+        figure="alpha",
+        title=lambda wc: f"subspaces, {wc.dataset}",
     log:
         "logs/subspace_alpha_figure/{dataset}.log",
     benchmark:
@@ -69,9 +69,8 @@ rule subspace_alpha_figure:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/subspace_plot.py --figure alpha --curves {input.curves} "
-        "--title 'subspaces, {wildcards.dataset}' --out {output.png} --log {log}"
+    script:
+        "../scripts/subspace_plot.py"
 
 
 rule subspace_simplex_figure:
@@ -85,6 +84,9 @@ rule subspace_simplex_figure:
             category="Subspaces",
         ),
         pdf="results/figures/subspace/{dataset}_simplex.pdf",
+    params:
+        figure="simplex",
+        title=lambda wc: f"simplex midpoints, {wc.dataset}",
     log:
         "logs/subspace_simplex_figure/{dataset}.log",
     benchmark:
@@ -93,9 +95,8 @@ rule subspace_simplex_figure:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/subspace_plot.py --figure simplex --curves {input.curves} --simplex {input.simplex} "
-        "--title 'simplex midpoints, {wildcards.dataset}' --out {output.png} --log {log}"
+    script:
+        "../scripts/subspace_plot.py"
 
 
 METHOD_TARGETS["subspace"] = lambda: expand(

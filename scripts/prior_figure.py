@@ -1,22 +1,17 @@
-"""Rule `prior_figure`: test accuracy and NLL against N per class, one line per arm and inference."""
-
-from pathlib import Path
+"""Rule `prior_figure`: test accuracy and NLL against N per class, one line per arm and inference, from the
+transfer.csv of every seed (its inputs)."""
 
 import pandas as pd
 
-from workflow.cli import parser, run
 from workflow.plots.common import save_figure
 from workflow.plots.prior import accuracy_vs_n_figure
+from workflow.stage import run
 
 
-def main(args):
-    table = pd.concat([pd.read_csv(p).assign(seed=k) for k, p in enumerate(args.tables)], ignore_index=True)
-    save_figure(accuracy_vs_n_figure(table, title=args.title), args.out)
+def main(job):
+    table = pd.concat([pd.read_csv(p).assign(seed=k) for k, p in enumerate(job.input)], ignore_index=True)
+    save_figure(accuracy_vs_n_figure(table, title=job.params.title), job.output.png)
 
 
 if __name__ == "__main__":
-    p = parser(__doc__)
-    p.add_argument("--tables", nargs="+", type=Path, required=True, help="transfer.csv of every seed")
-    p.add_argument("--title", default="")
-    p.add_argument("--out", type=Path, required=True)
-    run(main, p)
+    run(main, snakemake)  # noqa: F821 (Snakemake's script: directive defines it)

@@ -1,43 +1,34 @@
-"""Rule `prior_fit`: SWAG on the source task from the pretrained network; writes the prior files + manifest."""
+"""Rule `prior_fit`: SWAG on the source task from the pretrained network (``input.model``); writes the prior files
+prior_{model,mean,variance,covmat}.pt + manifest beside ``output.manifest``."""
 
 import copy
-import json
-from pathlib import Path
 
 import pandas as pd
 
-from workflow.cli import Progress, log, parser, run
-from workflow.io import remove_checkpoint, torch_load, write_csv
+from workflow.io import torch_load, write_csv
 from workflow.methods.common import load_suite
 from workflow.methods.prior import files, stages
 from workflow.methods.prior.networks import build_network
+from workflow.stage import Progress, log, run
 
 
-def main(args):
-    task = load_suite(args.data, args.suite)[args.params["source_task"]]
-    device = args.device
-    saved = torch_load(args.pretrained)
+def main(job):  # the run context has set compute.threads, the seed (0: the rule has no seed wildcard), job.device
+    params = job.params.method
+    task = load_suite(job.input.data.parent, job.params.suite)[params["source_task"]]
+    saved = torch_load(job.input.model)
     net = build_network(saved["network"], saved["network"]["in_shape"], task.num_classes)
     net.load_state_dict(saved["state_dict"])
-    net.to(device)
+    net.to(job.device)
     pretrained_backbone = copy.deepcopy(net.backbone.state_dict())  # downstream runs start here
-    resume = args.out / ".fit.resume.pt"
-    stats, history = stages.fit_prior(net, task, args.params["swag"], seed=args.params["source_seed"],
-                                      device=device, checkpoint_path=resume, progress_file=Progress.stream,
-                                      threads=args.compute.get("threads", 1))
+    stats, history = stages.fit_prior(net, task, params["swag"], seed=params["source_seed"], device=job.device,
+                                      checkpoint_path=job.resume_file(".fit.resume.pt"),
+                                      progress_file=Progress.stream, threads=job.threads)
     summary = stages.swag_summary(stats)
-    files.save_prior(args.out / "prior", backbone=net.backbone, model_state=pretrained_backbone,
+    files.save_prior(job.output.manifest.parent / "prior", backbone=net.backbone, model_state=pretrained_backbone,
                      network=saved["network"], stats=stats, extra={"swag": summary})
-    write_csv(args.out / "swag_history.csv", pd.DataFrame(history))
-    remove_checkpoint(resume)
+    write_csv(job.output.history, pd.DataFrame(history))
     log.info("prior fitted: %s", summary)
 
 
 if __name__ == "__main__":
-    p = parser(__doc__)
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--suite", type=json.loads, required=True, help="source suite spec as JSON")
-    p.add_argument("--compute", type=json.loads, default={"device": "auto", "threads": 1})
-    p.add_argument("--pretrained", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True, help="folder for prior_{model,mean,variance,covmat}.pt")
-    run(main, p)
+    run(main, snakemake)  # noqa: F821 (Snakemake's script: directive defines it)

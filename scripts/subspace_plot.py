@@ -1,28 +1,21 @@
-"""Rules `subspace_alpha_figure` / `subspace_simplex_figure`: paper figures 4 and 5 from the result tables."""
-
-from pathlib import Path
+"""Rules `subspace_alpha_figure` / `subspace_simplex_figure` (``params.figure``: alpha or simplex): paper figures 4
+and 5 from the result tables."""
 
 import pandas as pd
 
-from workflow.cli import parser, run
 from workflow.plots.subspace import alpha_figure, simplex_figure
+from workflow.stage import run
 
 
-def main(args):
-    curves = pd.concat([pd.read_csv(p) for p in args.curves], ignore_index=True)
-    if args.figure == "alpha":
-        alpha_figure(curves, args.out, args.title)
+def main(job):
+    curves = pd.concat([pd.read_csv(p) for p in job.input.curves], ignore_index=True)
+    if job.params.figure == "alpha":
+        alpha_figure(curves, job.output.png, job.params.title)
     else:
-        simplex = pd.concat([pd.read_csv(p) for p in args.simplex], ignore_index=True)
+        simplex = pd.concat([pd.read_csv(p) for p in job.input.simplex], ignore_index=True)
         standard = float(curves.loc[curves["model"] == "standard", "accuracy"].mean())
-        simplex_figure(simplex, standard, args.out, args.title)
+        simplex_figure(simplex, standard, job.output.png, job.params.title)
 
 
 if __name__ == "__main__":
-    p = parser(__doc__)
-    p.add_argument("--figure", choices=["alpha", "simplex"], required=True)
-    p.add_argument("--curves", type=Path, nargs="+", required=True)
-    p.add_argument("--simplex", type=Path, nargs="*", default=[])
-    p.add_argument("--title", default="")
-    p.add_argument("--out", type=Path, required=True)
-    run(main, p)
+    run(main, snakemake)  # noqa: F821 (Snakemake's script: directive defines it)

@@ -1,32 +1,24 @@
-"""Rule `subspace_train`: train one model (standard network or a line / curve / simplex subspace)."""
-
-from pathlib import Path
+"""Rule `subspace_train`: train one model (the ``model`` wildcard: standard<k>, line, curve, simplex<n>,
+..._layerwise), a standard network or a line / curve / simplex subspace."""
 
 import pandas as pd
 
-from workflow.cli import Progress, add_run_arguments, log, parser, run
-from workflow.io import remove_checkpoint, torch_save, write_csv
+from workflow.io import torch_save, write_csv
 from workflow.methods.common import load_suite
 from workflow.methods.subspace.training import model_seed, train_model
+from workflow.stage import Progress, log, run
 
 
-def main(args):
-    task = load_suite(args.data, args.suite)[0]
-    device = args.device
-    resume = args.out.with_name(f".{args.model}.resume.pt")  # not declared: survives a killed job
-    net, spec, history = train_model(task, args.model, args.params, seed=model_seed(args.seed, args.model), device=device,
-                                     checkpoint_path=resume, progress_file=Progress.stream,
-                                     threads=args.compute.get("threads", 1))
-    torch_save(args.out, {"state_dict": net.state_dict(), "model": args.model, "config": args.params})
-    write_csv(args.history, pd.DataFrame(history))
-    remove_checkpoint(resume)
-    log.info("%s: final val accuracy (midpoint) %.4f", args.model, history[-1].get("val_accuracy", float("nan")))
+def main(job):  # the run context has set compute.threads, the seed and job.device
+    model, params = job.wildcards.model, job.params.method
+    task = load_suite(job.input.data.parent, job.params.suite)[0]
+    net, spec, history = train_model(task, model, params, seed=model_seed(job.seed, model), device=job.device,
+                                     checkpoint_path=job.resume_file(f".{model}.resume.pt"),
+                                     progress_file=Progress.stream, threads=job.threads)
+    torch_save(job.output.model, {"state_dict": net.state_dict(), "model": model, "config": params})
+    write_csv(job.output.history, pd.DataFrame(history))
+    log.info("%s: final val accuracy (midpoint) %.4f", model, history[-1].get("val_accuracy", float("nan")))
 
 
 if __name__ == "__main__":
-    p = parser(__doc__)
-    add_run_arguments(p)
-    p.add_argument("--model", required=True, help="standard<k>, line, curve, simplex<n>, ..._layerwise")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--history", type=Path, required=True)
-    run(main, p)
+    run(main, snakemake)  # noqa: F821 (Snakemake's script: directive defines it)
