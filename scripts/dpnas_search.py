@@ -5,8 +5,6 @@ every architecture into the non-declared folder .search/ beside the outputs, fro
 interruption continues; it is removed once the declared outputs are written.
 """
 
-import shutil
-
 from workflow.io import write_csv
 from workflow.methods.dpnas.scoring import ScoreConfig
 from workflow.methods.dpnas.search import SearchConfig, run_search
@@ -18,12 +16,11 @@ def main(job):
     params = job.params.method
     task = load_task(job.input.data.parent, params)
     space = search_space(params, task)
-    state = job.output.buffer.parent / ".search"  # a folder, so not a job.resume_file (which removes one file)
+    state = job.resume_file(".search")  # a folder of finished architectures
     buffer, table = run_search(task, space, SearchConfig.from_dict(params["search"]),
                                ScoreConfig.from_dict(params["classifier"]), job.seed, state, device=job.device)
     write_csv(job.output.buffer, buffer)
     write_csv(job.output.qvalues, table.to_frame())
-    shutil.rmtree(state, ignore_errors=True)
     log.info("%d nets sampled, best reward %.4f", len(buffer), buffer["reward"].max())
 
 

@@ -197,3 +197,35 @@ def write_stand_in_outputs(wd: Path) -> None:
             target = wd / path / "stand-in.txt" if not Path(path).suffix else wd / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(f"{path}\n")
+
+
+# A script's job as its rule would describe it (workflow.stage.Job), run by workflow.stage.run_job in a fresh
+# interpreter (logging to the job's log, the run context, the user-error exit).
+_JOB = """import json, runpy, sys
+from workflow.stage import Job, Named, StageParams, files, run_job
+spec = json.loads({spec!r})
+params = {{k: StageParams(v) if k in spec["stage_params"] else v for k, v in spec["params"].items()}}
+job = Job(input=files(**spec["input"]), output=files(**spec["output"]), params=Named(params),
+          wildcards=Named(spec["wildcards"]), log=spec["log"] and __import__("pathlib").Path(spec["log"]))
+status = run_job(runpy.run_path({script!r}, run_name="job")["main"], job)
+print("TORCH_LOADED", "torch" in sys.modules)
+sys.exit(status)
+"""
+
+
+def run_script_job(name: str, *, cwd, input: dict, output: dict, params: dict | None = None,
+                   wildcards: dict | None = None, stage_params: tuple = (), log=None) -> str:
+    """scripts/<name>.py's main on named ``input`` and ``output`` paths (a path or a list), ``params`` (those named
+    in ``stage_params`` as StageParams) and ``wildcards`` (strings), in a fresh interpreter; returns its stdout."""
+    def as_str(value):
+        return [str(p) for p in value] if isinstance(value, (list, tuple)) else str(value)
+
+    spec = {"input": {k: as_str(v) for k, v in input.items()}, "output": {k: as_str(v) for k, v in output.items()},
+            "params": params or {}, "wildcards": wildcards or {}, "stage_params": list(stage_params),
+            "log": log and str(log)}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0"}
+    code = _JOB.format(spec=json.dumps(spec), script=str(REPO / "scripts" / f"{name}.py"))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, f"exit {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return proc.stdout

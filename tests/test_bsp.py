@@ -7,7 +7,6 @@ bsp_train."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import runpy
 import subprocess
@@ -21,7 +20,7 @@ from torch import nn
 
 from tests.conftest import REPO, make_tasks, snakemake
 from workflow.claims import all_claims, evaluate_claims
-from workflow.cli import StageParams, start_stage
+from workflow.stage import Job, Named, StageParams, execute, files
 from workflow.config import merged_config
 from workflow.data import fetch_dataset, save_arrays
 from workflow.errors import UserError
@@ -149,8 +148,8 @@ def test_sequence_fills_R_trains_the_trunk_and_leaves_older_heads_alone(tmp_path
 
 
 def test_the_script_reads_only_its_declared_keys(tmp_path):
-    """scripts/bsp_train.py in its run context (as workflow.cli.run calls it), with --params exactly the keys the
-    rule declares (StageParams: reading any other stops the job), writes the R-matrix contract."""
+    """scripts/bsp_train.py in its run context (workflow.stage.execute, as a job runs it), with params exactly the
+    keys the rule declares (StageParams: reading any other stops the job), writes the R-matrix contract."""
     data = save_arrays(tmp_path / "data", fetch_dataset("synthetic", tmp_path / "raw",
                                                         {"classes": 4, "per_class": 20, "seed": 0}))
     suite = {"dataset": "synthetic", "grouping": "classes", "tasks": 2, "classes_per_task": 2,
@@ -158,10 +157,14 @@ def test_the_script_reads_only_its_declared_keys(tmp_path):
     save_base(tmp_path / "base.pt", trunk(), model="small_cnn", width=0.5, in_shape=(1, 8, 8), source={})
     config = {"sidetune": {"train": {**TRAIN, "epochs": 1}, "head_groups": 8, "merge": "alpha"},
               "bsp": {"init": "scratch", "context_seed": 3}}
-    args = argparse.Namespace(params=StageParams(paths.job_params(config)), data=data, suite=suite, seed=1,
-                              base=tmp_path / "base.pt", out=tmp_path / "out", compute={"device": "cpu", "threads": 1})
-    start_stage(args)
-    runpy.run_path(str(REPO / "scripts/bsp_train.py"), run_name="not_main")["main"](args)
+    out = tmp_path / "out"
+    job = Job(input=files(data=data / "manifest.json", base=tmp_path / "base.pt"),
+              output=files(accuracy=out / "accuracy.csv", summary=out / "summary.json", model=out / "model.pt",
+                           history=out / "history.csv"),
+              params=Named({"suite": suite, "method": StageParams(paths.job_params(config)),
+                            "compute": {"device": "cpu", "threads": 1}}),
+              wildcards=Named({"suite": "synthetic", "seed": "1"}))
+    execute(runpy.run_path(str(REPO / "scripts/bsp_train.py"), run_name="not_main")["main"], job)
     summary = json.loads((tmp_path / "out/summary.json").read_text())
     assert summary["method"] == "bsp" and summary["init"] == "scratch" and summary["context_layers"] == 3
     assert summary["num_tasks"] == 2 and 0 <= summary["forgetting"] <= 1

@@ -249,17 +249,13 @@ def test_subspace_rows_and_dpnas(tmp_path, monkeypatch):
 
 def test_script_writes_csv_and_log(tmp_path):
     """scripts/claims.py: the CSV (NaN std of a single seed as an empty field) and the table in the log."""
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.conftest import run_script_job
 
-    repo = Path(__file__).resolve().parents[1]
     paths = sidetune_vs_features(tmp_path, [0.01, 0.02, 0.03])
     paths += [write_summary(tmp_path, "dpnas", 0, mean_reward_lowest_eps=0.9, mean_reward_eps1=0.5)]
-    cmd = [sys.executable, str(repo / "scripts/claims.py"), "--inputs", *map(str, paths), "--methods", "sidetune",
-           "features", "dpnas", "prior", "--out", "results/claims.csv", "--log", "logs/claims.log"]
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(repo)}
-    subprocess.run(cmd, cwd=tmp_path, check=True, env=env, capture_output=True, text=True, timeout=120)
+    run_script_job("claims", cwd=tmp_path, input={"results": paths, "paper": []},
+                   output={"claims": "results/claims.csv"},
+                   params={"methods": ["sidetune", "features", "dpnas", "prior"]}, log="logs/claims.log")
     table = pd.read_csv(tmp_path / "results/claims.csv")
     assert list(table.columns) == COLUMNS
     assert table["verdict"].tolist() == ["holds", "holds", "no results", "no results", "too few seeds"]

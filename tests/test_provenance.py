@@ -3,7 +3,6 @@ checkout, else the cl-lab package version), the torch version and the device."""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -20,6 +19,7 @@ from tests.conftest import REPO, copy_workflow
 from workflow import provenance
 from workflow.methods.common import write_continual_results
 from workflow.provenance import code_version, config_sha256, write_summary
+from workflow.stage import Job, Named, files
 
 SECTION = {"model": "small_cnn", "width": 0.5, "train": {"epochs": 3, "lr": 0.05, "schedule": "cosine"}}
 FIELDS = {"config_sha256", "code_version", "code_dirty", "torch_version", "device"}
@@ -107,7 +107,10 @@ def test_a_real_collect_script_records_its_params(tmp_path):
     spec = importlib.util.spec_from_file_location("_prov_baseline_collect", REPO / "scripts/baseline_collect.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.main(argparse.Namespace(results=results, out=tmp_path, params=SECTION, log=None))
+    module.main(Job(input=files(results=results), output=files(accuracy=tmp_path / "accuracy.csv",
+                                                               summary=tmp_path / "summary.json",
+                                                               goals=tmp_path / "baseline_acc.json"),
+                    params=Named({"method": SECTION})))
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["method"] == "baseline"
     assert set(summary["provenance"]) == FIELDS

@@ -11,13 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO
-
-RUN = """import runpy, sys
-sys.argv = {argv!r}
-runpy.run_path({script!r}, run_name="__main__")
-print("TORCH_LOADED", "torch" in sys.modules)
-"""
+from tests.conftest import REPO, run_script_job
 
 IMPORT = """import runpy, sys
 for script in {scripts!r}:
@@ -36,10 +30,10 @@ def python(code: str, cwd) -> str:
     return proc.stdout
 
 
-def run_script(name: str, *args, cwd) -> None:
-    """Run scripts/<name>.py's main with ``args`` in a fresh interpreter; fail if torch got imported."""
-    script = str(REPO / "scripts" / f"{name}.py")
-    out = python(RUN.format(argv=[script, *map(str, args)], script=script), cwd)
+def run_script(name: str, *, cwd, **job) -> None:
+    """Run scripts/<name>.py's main on the job its rule would describe (tests.conftest.run_script_job) in a fresh
+    interpreter; fail if torch got imported."""
+    out = run_script_job(name, cwd=cwd, **job)
     assert "TORCH_LOADED False" in out.splitlines(), f"{name} imported torch:\n{out[-2000:]}"
 
 
@@ -107,8 +101,10 @@ def prior_runs(root):
 # -- the jobs ---------------------------------------------------------------------------------------------------
 
 def test_baseline_collect(tmp_path):
-    run_script("baseline_collect", "--results", *baseline_results(tmp_path), "--out", tmp_path / "out",
-               cwd=tmp_path)
+    out = tmp_path / "out"
+    run_script("baseline_collect", input={"results": baseline_results(tmp_path)},
+               output={"accuracy": out / "accuracy.csv", "summary": out / "summary.json",
+                       "goals": out / "baseline_acc.json"}, params={"method": {}}, cwd=tmp_path)
     goals = json.loads((tmp_path / "out/baseline_acc.json").read_text())
     assert [g["test_accuracy"] for g in goals["tasks"]] == [0.85, 0.75]
     summary = json.loads((tmp_path / "out/summary.json").read_text())
@@ -120,8 +116,11 @@ def test_cpg_collect(tmp_path):
     goals = write(tmp_path / "baseline_acc.json",
                   {"goal_metric": "val_accuracy", "tasks": [{"task": t, "name": f"task{t}", "val_accuracy": 0.9,
                                                              "test_accuracy": a} for t, a in ((1, 0.75), (0, 0.85))]})
-    run_script("cpg_collect", "--method", "cpg", "--seed", 0, "--evals", *reversed(cpg_evals(tmp_path)),
-               "--goals", goals, "--out", tmp_path / "out", cwd=tmp_path)
+    out = tmp_path / "out"
+    run_script("cpg_collect", input={"evals": list(reversed(cpg_evals(tmp_path))), "goals": goals},
+               output={"accuracy": out / "accuracy.csv", "summary": out / "summary.json",
+                       "capacity": out / "capacity.csv"},
+               params={"method": {}}, wildcards={"method": "cpg", "suite": "suite", "seed": "0"}, cwd=tmp_path)
     summary = json.loads((tmp_path / "out/summary.json").read_text())
     assert summary["average_accuracy"] == pytest.approx(0.75)
     assert summary["transfer_vs_reference"] == pytest.approx(((0.8 - 0.85) + (0.7 - 0.75)) / 2)
@@ -131,7 +130,10 @@ def test_cpg_collect(tmp_path):
 
 def test_dpnas_collect(tmp_path):
     buffer, tables = dpnas_inputs(tmp_path)
-    run_script("dpnas_collect", "--tables", *tables, "--buffer", buffer, "--out", tmp_path / "out", cwd=tmp_path)
+    out = tmp_path / "out"
+    run_script("dpnas_collect", input={"tables": tables, "buffer": buffer},
+               output={"table": out / "hypotheses.csv", "summary": out / "summary.json"}, params={"method": {}},
+               wildcards={"seed": "0"}, cwd=tmp_path)
     table = pd.read_csv(tmp_path / "out/hypotheses.csv")
     assert list(table.columns) == ["net", "group", "kind", "seed", "accuracy"] and len(table) == 4
     summary = json.loads((tmp_path / "out/summary.json").read_text())
@@ -142,8 +144,9 @@ def test_dpnas_collect(tmp_path):
 def test_dpnas_select(tmp_path):
     """The search's replay buffer in, chosen.csv out: 1 lowest, middle and top distinct rewarded net each."""
     buffer, _ = dpnas_inputs(tmp_path)  # rewards net0..net4: 0.3, 0.0, 0.5, 0.6, 0.8; middle of 4 from ceil(4/2)
-    run_script("dpnas_select", "--buffer", buffer, "--params", json.dumps({"hypotheses": {"per_group": 1}}),
-               "--seed", 2, "--out", tmp_path / "out/chosen.csv", cwd=tmp_path)
+    run_script("dpnas_select", input={"buffer": buffer}, output={"chosen": tmp_path / "out/chosen.csv"},
+               params={"method": {"hypotheses": {"per_group": 1}}}, stage_params=("method",),
+               wildcards={"seed": "2"}, cwd=tmp_path)
     chosen = pd.read_csv(tmp_path / "out/chosen.csv")
     assert chosen[["group", "net", "row"]].values.tolist() == [["low", "net0", 0], ["middle", "net3", 3],
                                                                ["top", "net4", 4]]
@@ -160,8 +163,10 @@ def test_dpnas_package_imports_lazily(tmp_path):
 
 
 def test_prior_collect(tmp_path):
-    run_script("prior_collect", "--runs", *prior_runs(tmp_path), "--seed", 0, "--suite", "suite",
-               "--out", tmp_path / "out", cwd=tmp_path)
+    out = tmp_path / "out"
+    run_script("prior_collect", input={"runs": prior_runs(tmp_path)},
+               output={"table": out / "transfer.csv", "summary": out / "summary.json"}, params={"method": {}},
+               wildcards={"suite": "suite", "seed": "0"}, cwd=tmp_path)
     table = pd.read_csv(tmp_path / "out/transfer.csv")
     assert list(table.columns) == ["arm", "inference", "n_per_class", "accuracy", "nll", "ece"]
     assert table[["inference", "arm", "n_per_class"]].values.tolist() == [
@@ -175,8 +180,8 @@ def test_prior_collect(tmp_path):
 def test_collect_metrics(tmp_path):
     summaries = [write(tmp_path / f"seed{s}/summary.json", {"average_accuracy": 0.5 + 0.1 * s, "forgetting": 0.0})
                  for s in range(2)]
-    run_script("collect_metrics", "--method", "baseline", "--summaries", *summaries, "--out",
-               tmp_path / "metrics/baseline.json", cwd=tmp_path)
+    run_script("collect_metrics", input={"summaries": summaries}, output={"metrics": tmp_path / "metrics/baseline.json"},
+               wildcards={"method": "baseline"}, cwd=tmp_path)
     metrics = json.loads((tmp_path / "metrics/baseline.json").read_text())
     assert metrics["method"] == "baseline" and metrics["mean"]["average_accuracy"] == pytest.approx(0.55)
 
@@ -185,8 +190,8 @@ def test_claims(tmp_path):
     from tests.test_claims import sidetune_vs_features
 
     paths = sidetune_vs_features(tmp_path, [0.01, 0.02, 0.03])
-    run_script("claims", "--inputs", *paths, "--methods", "sidetune", "features", "--out", "results/claims.csv",
-               cwd=tmp_path)
+    run_script("claims", input={"results": paths, "paper": []}, output={"claims": tmp_path / "results/claims.csv"},
+               params={"methods": ["sidetune", "features"]}, cwd=tmp_path)
     assert "holds" in pd.read_csv(tmp_path / "results/claims.csv")["verdict"].tolist()
 
 

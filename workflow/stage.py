@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,14 +107,17 @@ class Job:
         return int(self.compute.get("threads", 1))
 
     def resume_file(self, name: str = ".resume.pt") -> Path:
-        """Where this job keeps an unfinished run's state: beside its first output (never a declared output, so it
-        survives a killed job), removed with its checksum side-car when the job succeeds."""
+        """Where this job keeps an unfinished run's state (a file, or a folder the stage makes): beside its first
+        output (never a declared output, so it survives a killed job), removed with its checksum side-car when the
+        job succeeds."""
         path = Path(self.output[0]).parent / name
         self._resume.append(path)
         return path
 
     def finish(self) -> None:
         for path in self._resume:
+            if path.is_dir():
+                shutil.rmtree(path)
             for f in (path, path.with_name(path.name + ".sha256")):
                 f.unlink(missing_ok=True)
 
@@ -154,25 +158,35 @@ def start_stage(job: Job) -> None:
     log.info("stage on %s, %d thread(s), seed %s", job.device, job.threads, job.seed)
 
 
-def run(main: Callable[[Job], None], snakemake) -> None:
-    """A script's entry point under Snakemake's ``script:``: its job, logging, the run context
-    (:func:`start_stage`), ``main``, then the resume files' removal. A :class:`UserError` ends the job with its
-    message. The process ends right after its files are flushed: torch's interpreter teardown (~0.5 s a job)
-    adds nothing to a finished job."""
-    job = Job.from_snakemake(snakemake)
+def execute(main: Callable[[Job], None], job: Job) -> None:
+    """``main`` in its run context, in this process: :func:`start_stage` for a stage with ``compute``, then
+    ``main(job)``, then the removal of its resume files (kept when ``main`` raises)."""
+    if "compute" in job.params.names:
+        start_stage(job)
+    main(job)
+    job.finish()
+
+
+def run_job(main: Callable[[Job], None], job: Job) -> int:
+    """Logging to the job's log file, then ``main`` in its run context (:func:`execute`); 0, or 1 once a
+    :class:`UserError`'s message is logged (no traceback: it says what to fix)."""
     setup_logging(job.log)
     log.info("start %s %s", job.rule, dict(job.wildcards.names))
     try:
-        if "compute" in job.params.names:
-            start_stage(job)
-        main(job)
-        job.finish()
+        execute(main, job)
     except UserError as exc:
         log.error("%s", exc)
-        sys.exit(1)
+        return 1
     log.info("done")
+    return 0
+
+
+def run(main: Callable[[Job], None], snakemake) -> None:
+    """A script's entry point under Snakemake's ``script:``: :func:`run_job` on the job Snakemake describes. The
+    process ends as soon as its files are flushed: torch's interpreter teardown (~0.5 s a job) adds nothing to a
+    finished job."""
+    status = run_job(main, Job.from_snakemake(snakemake))
     logging.shutdown()
-    for stream in (Progress.stream, sys.stdout):
+    for stream in (Progress.stream, sys.stdout, sys.stderr):
         stream.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    os._exit(status)
