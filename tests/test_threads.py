@@ -7,22 +7,22 @@ torch is put at 1 thread before each stage, so a stage that ignores ``threads`` 
 
 from __future__ import annotations
 
-import argparse
 import ast
 import copy
 import json
+import re
 import runpy
 
 import pytest
 import torch
 
 from tests.conftest import REPO, make_tasks
-from workflow.cli import start_stage
 from workflow.data import fetch_dataset, save_arrays
 from workflow.methods.cpg import stages as cpg_stages
-from workflow.methods.prior import files
+from workflow.methods.prior import files as prior_files
 from workflow.methods.prior import stages as prior_stages
 from workflow.methods.prior import transfer
+from workflow.stage import Job, Named, StageParams, execute, files, start_stage
 from workflow.training import Trainer, seed_everything, set_threads
 
 THREADS = 2
@@ -105,7 +105,7 @@ def test_prior_stages_keep_compute_threads(seen, tmp_path):
     stats, _ = prior_stages.fit_prior(net, source, PARAMS["swag"], seed=0, device="cpu", threads=THREADS)
     assert seen == [THREADS] * 2 and torch.get_num_threads() == THREADS
     prefix = tmp_path / "prior"
-    files.save_prior(prefix, backbone=net.backbone, model_state=state,
+    prior_files.save_prior(prefix, backbone=net.backbone, model_state=state,
                      network=prior_stages.network_spec(PARAMS, source.train.x.shape[1:]), stats=stats)
     params = copy.deepcopy(PARAMS)
     params["transfer"].update(arms=["sgd", "learned"], steps=4)
@@ -116,14 +116,9 @@ def test_prior_stages_keep_compute_threads(seen, tmp_path):
 
 # --- the scripts pass compute.threads on -----------------------------------------------------------------------
 
-def _script(name: str) -> dict:
-    return runpy.run_path(str(REPO / "scripts" / f"{name}.py"), run_name="not_main")
-
-
-def run_stage(name: str, args: argparse.Namespace) -> None:
-    """What workflow.cli.run does for a stage: its run context (threads, seed, device), then its main."""
-    start_stage(args)
-    _script(name)["main"](args)
+def run_stage(name: str, job: Job) -> None:
+    """What workflow.stage.run does for a stage: its run context (threads, seed, device), then its main."""
+    execute(runpy.run_path(str(REPO / "scripts" / f"{name}.py"), run_name="not_main")["main"], job)
 
 
 @pytest.fixture
@@ -132,57 +127,77 @@ def synthetic_data(tmp_path):
                                                           {"classes": 4, "per_class": 20, "seed": 0}))
     suite = {"dataset": "synthetic", "grouping": "classes", "tasks": 2, "classes_per_task": 2,
              "class_order_seed": 0, "val_fraction": 0.2}
-    return folder, suite
+    return folder / "manifest.json", suite
+
+
+COMPUTE = {"device": "cpu", "threads": THREADS}
 
 
 def test_cpg_finetune_script_passes_compute_threads(seen, synthetic_data, tmp_path):
     data, suite = synthetic_data
     goals = tmp_path / "baseline_acc.json"
     goals.write_text(json.dumps({"goal_metric": "val_accuracy", "tasks": [{"task": 0, "val_accuracy": 0.0}]}))
-    args = argparse.Namespace(params=cpg_params(), method="cpg", data=data, suite=suite, goals=goals, task=0,
-                              attempt=0, start=None, out=tmp_path / "attempt0", seed=0,
-                              compute={"device": "cpu", "threads": THREADS})
+    out = tmp_path / "attempt0"
+    job = Job(input=files(data=data, goals=goals),
+              output=files(model=out / "finetune.pt", checksum=out / "finetune.pt.sha256", status=out / "status.json",
+                           history=out / "history.csv"),
+              params=Named({"method": cpg_params(), "suite": suite, "compute": COMPUTE}),
+              wildcards=Named({"method": "cpg", "suite": "s", "seed": "0", "task": "0", "attempt": "0"}))
     torch.set_num_threads(1)
-    run_stage("cpg_finetune", args)
+    run_stage("cpg_finetune", job)
     assert seen == [THREADS] and torch.get_num_threads() == THREADS
+    assert json.loads((out / "status.json").read_text())["status"] in ("ok", "grow", "capped")
 
 
 def test_prior_pretrain_script_passes_compute_threads(seen, synthetic_data, tmp_path):
     from tests.test_prior import PARAMS
 
     data, suite = synthetic_data
-    args = argparse.Namespace(params={**PARAMS, "source_seed": 0}, data=data, suite=suite, out=tmp_path / "source",
-                              compute={"device": "cpu", "threads": THREADS})
+    out = tmp_path / "source"
+    job = Job(input=files(data=data),
+              output=files(model=out / "pretrained.pt", result=out / "pretrain.json",
+                           history=out / "pretrain_history.csv"),
+              params=Named({"method": StageParams({**PARAMS, "source_seed": 0}), "suite": suite, "compute": COMPUTE}))
     torch.set_num_threads(1)
-    run_stage("prior_pretrain", args)
+    run_stage("prior_pretrain", job)
     assert seen == [THREADS] and torch.get_num_threads() == THREADS
 
 
+def compute_scripts() -> set[str]:
+    """The scripts of the rules that run models: those whose params pass `compute`."""
+    from tests.test_stage import rules
+
+    return {name for _, body in rules().values() if re.search(r"^        compute=", body, re.M)
+            for name in re.findall(r"\.\./scripts/(\w+\.py)", body)}
+
+
 def test_every_script_with_compute_runs_in_the_run_context():
-    """A script that takes ``--compute`` (all training jobs: their rules reserve ``compute.threads`` cores) ends in
-    workflow.cli.run, whose run context (start_stage) sets the threads, seeds and device before its main; it
-    resolves no device of its own."""
-    checked = []
-    for path in sorted((REPO / "scripts").glob("*.py")):
-        text = path.read_text()
-        if "add_run_arguments(p)" not in text and '"--compute"' not in text:
-            continue
+    """A rule that passes ``compute`` (all training jobs: they reserve ``compute.threads`` cores) runs a script that
+    ends in workflow.stage.run, whose run context (start_stage) sets the threads, seeds and device before its main;
+    the script resolves no device and sets no thread count of its own."""
+    checked = compute_scripts()
+    for name in checked:
+        text = (REPO / "scripts" / name).read_text()
         calls = [ast.unparse(node.func) for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Call)]
-        assert "run" in calls, f"{path.name} takes --compute but does not end in workflow.cli.run"
-        assert "resolve_device" not in calls, f"{path.name} resolves its device itself: use args.device"
-        checked.append(path.name)
+        assert "run" in calls, f"{name} passes compute but does not end in workflow.stage.run"
+        assert not {"resolve_device", "torch.set_num_threads", "set_threads"} & set(calls), \
+            f"{name} sets its device or threads itself: use job.device / job.threads"
     assert {"cpg_finetune.py", "cpg_prune.py", "cpg_retrain.py", "prior_pretrain.py", "prior_fit.py",
-            "prior_transfer.py", "sidetune_train.py", "subspace_train.py", "dpnas_search.py"} <= set(checked)
+            "prior_transfer.py", "sidetune_train.py", "subspace_train.py", "dpnas_search.py", "baseline_train.py",
+            "bsp_train.py"} <= checked
 
 
 def test_run_context_sets_threads_seed_and_device():
-    args = argparse.Namespace(compute={"device": "cpu", "threads": THREADS}, seed=3)
+    def job():
+        return Job(params=Named({"compute": COMPUTE}), wildcards=Named({"seed": "3"}))
+
     torch.set_num_threads(1)
-    start_stage(args)
-    first = torch.rand(3)
-    assert torch.get_num_threads() == THREADS and str(args.device) == "cpu"
-    start_stage(argparse.Namespace(compute={"device": "cpu", "threads": THREADS}, seed=3))
-    assert torch.equal(first, torch.rand(3))  # seeded
+    first = job()
+    start_stage(first)
+    draw = torch.rand(3)
+    assert torch.get_num_threads() == THREADS and str(first.device) == "cpu"
+    start_stage(job())
+    assert torch.equal(draw, torch.rand(3))  # seeded
 
 
 def test_grow_script_runs_on_the_one_core_its_rule_reserves():
