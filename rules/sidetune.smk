@@ -25,16 +25,13 @@ def sidetune_method_inputs(wildcards):
                                         wildcards.seed)
 
 
-def sidetune_input_flags(wildcards, input):
-    return " ".join(f"--{key} {input[key]}" for key in ("base", "side", "features") if key in input.keys())
-
-
 def sidetune_compared(wildcards):
     return sidetune_paths.compared_tables(config, LIFELONG_METHODS, wildcards.suite)
 
 
-def sidetune_labels(wildcards, input):
-    return " ".join(Path(p).parts[1] for p in input)
+def sidetune_labels(wildcards):
+    """One label per compared table: its method (results/<method>/...)."""
+    return [Path(p).parts[1] for p in sidetune_compared(wildcards)]
 
 
 
@@ -47,10 +44,10 @@ rule sidetune_pretrain:
         info=f"{SIDETUNE_SHARED}/base.json",
         history=f"{SIDETUNE_SHARED}/base_history.csv",
     params:
-        source=lambda wc: as_json(suite_spec(sidetune_config()["source_suite"])),
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        source=lambda wc: suite_spec(sidetune_config()["source_suite"]),
+        suite=lambda wc: suite_spec(wc.suite),
         method=stage_params("sidetune", "base"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/sidetune_pretrain/{suite}/seed{seed}.log",
     benchmark:
@@ -58,10 +55,8 @@ rule sidetune_pretrain:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/sidetune_pretrain.py --data $(dirname {input.source}) --source-suite {params.source} "
-        "--suite {params.suite} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
-        "--out $(dirname {output.base}) --log {log}"
+    script:
+        "../scripts/sidetune_pretrain.py"
 
 
 rule sidetune_distil:
@@ -73,9 +68,9 @@ rule sidetune_distil:
         info=f"{SIDETUNE_SHARED}/side.json",
         history=f"{SIDETUNE_SHARED}/side_history.csv",
     params:
-        source=lambda wc: as_json(suite_spec(sidetune_config()["source_suite"])),
+        source=lambda wc: suite_spec(sidetune_config()["source_suite"]),
         method=stage_params("sidetune", "side"),
-        compute=as_json(config["compute"]),
+        compute=config["compute"],
     log:
         "logs/sidetune_distil/{suite}/seed{seed}.log",
     benchmark:
@@ -83,10 +78,8 @@ rule sidetune_distil:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/sidetune_distil.py --data $(dirname {input.source}) --source-suite {params.source} "
-        "--base {input.base} --params {params.method} --compute {params.compute} --seed {wildcards.seed} "
-        "--out $(dirname {output.side}) --log {log}"
+    script:
+        "../scripts/sidetune_distil.py"
 
 
 rule sidetune_cache:
@@ -96,8 +89,8 @@ rule sidetune_cache:
     output:
         f"{SIDETUNE_SHARED}/base_features.pt",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
-        compute=as_json(config["compute"]),
+        suite=lambda wc: suite_spec(wc.suite),
+        compute=config["compute"],
     log:
         "logs/sidetune_cache/{suite}/seed{seed}.log",
     benchmark:
@@ -105,9 +98,8 @@ rule sidetune_cache:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/sidetune_cache.py --data $(dirname {input.data}) --suite {params.suite} "
-        "--base {input.base} --compute {params.compute} --out {output} --log {log}"
+    script:
+        "../scripts/sidetune_cache.py"
 
 
 # Side-tuning itself (it also writes the learned alphas).
@@ -121,10 +113,10 @@ rule sidetune_train:
         history="results/sidetune/{suite}/seed{seed}/history.csv",
         alphas="results/sidetune/{suite}/seed{seed}/alphas.csv",
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: suite_spec(wc.suite),
+        lmethod="sidetune",  # the lifelong method the stage runs (workflow.methods.sidetune.SIDETUNE_METHODS)
         method=stage_params("sidetune", *sidetune_paths.method_keys("sidetune")),
-        compute=as_json(config["compute"]),
-        inputs=sidetune_input_flags,
+        compute=config["compute"],
     log:
         "logs/sidetune_train/{suite}/seed{seed}.log",
     benchmark:
@@ -132,10 +124,8 @@ rule sidetune_train:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/sidetune_train.py --method sidetune --data $(dirname {input.data}) "
-        "--suite {params.suite} {params.inputs} --params {params.method} --compute {params.compute} "
-        "--seed {wildcards.seed} --out $(dirname {output.summary}) --log {log}"
+    script:
+        "../scripts/sidetune_train.py"
 
 
 # The baselines, on the same suite, schedule, base and side.
@@ -150,10 +140,10 @@ rule sidetune_baseline_train:
     wildcard_constraints:
         lmethod="|".join(m for m in SIDETUNE_RULE_METHODS if m != "sidetune"),
     params:
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
+        suite=lambda wc: suite_spec(wc.suite),
+        lmethod=lambda wc: wc.lmethod,
         method=lambda wc: stage_params("sidetune", *sidetune_paths.method_keys(wc.lmethod))(wc),
-        compute=as_json(config["compute"]),
-        inputs=sidetune_input_flags,
+        compute=config["compute"],
     log:
         "logs/sidetune_baseline_train/{lmethod}/{suite}/seed{seed}.log",
     benchmark:
@@ -161,10 +151,8 @@ rule sidetune_baseline_train:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/sidetune_train.py --method {wildcards.lmethod} --data $(dirname {input.data}) "
-        "--suite {params.suite} {params.inputs} --params {params.method} --compute {params.compute} "
-        "--seed {wildcards.seed} --out $(dirname {output.summary}) --log {log}"
+    script:
+        "../scripts/sidetune_train.py"
 
 
 rule sidetune_figure_final:
@@ -178,7 +166,9 @@ rule sidetune_figure_final:
         ),
         pdf="results/figures/sidetune/{suite}_final_accuracy.pdf",
     params:
+        kind="final",
         labels=sidetune_labels,
+        title=lambda wc: f"lifelong methods, {wc.suite}",
     log:
         "logs/sidetune_figure_final/{suite}.log",
     benchmark:
@@ -187,9 +177,8 @@ rule sidetune_figure_final:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/sidetune_plot.py --kind final --tables {input} --labels {params.labels} "
-        "--title 'lifelong methods, {wildcards.suite}' --out {output.png} --log {log}"
+    script:
+        "../scripts/sidetune_plot.py"
 
 
 rule sidetune_figure_matrix:
@@ -203,7 +192,9 @@ rule sidetune_figure_matrix:
         ),
         pdf="results/figures/sidetune/{suite}_accuracy_matrix.pdf",
     params:
+        kind="matrix",
         labels=sidetune_labels,
+        title=lambda wc: f"R[i, j] (%), {wc.suite}",
     log:
         "logs/sidetune_figure_matrix/{suite}.log",
     benchmark:
@@ -212,9 +203,8 @@ rule sidetune_figure_matrix:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/sidetune_plot.py --kind matrix --tables {input} --labels {params.labels} "
-        "--title 'R[i, j] (%), {wildcards.suite}' --out {output.png} --log {log}"
+    script:
+        "../scripts/sidetune_plot.py"
 
 
 rule sidetune_figure_forgetting:
@@ -228,7 +218,9 @@ rule sidetune_figure_forgetting:
         ),
         pdf="results/figures/sidetune/{suite}_forgetting.pdf",
     params:
+        kind="forgetting",
         labels=sidetune_labels,
+        title=lambda wc: f"forgetting, {wc.suite}",
     log:
         "logs/sidetune_figure_forgetting/{suite}.log",
     benchmark:
@@ -237,9 +229,8 @@ rule sidetune_figure_forgetting:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/sidetune_plot.py --kind forgetting --tables {input} --labels {params.labels} "
-        "--title 'forgetting, {wildcards.suite}' --out {output.png} --log {log}"
+    script:
+        "../scripts/sidetune_plot.py"
 
 
 for _method in SIDETUNE_RULE_METHODS:
