@@ -48,16 +48,6 @@ def cpg_finetuned(wildcards):
         attempt += 1
 
 
-def cpg_flags(*names):
-    """`--<name> <input.name>` for each of ``names`` present among the inputs."""
-    return lambda wildcards, input: " ".join(cpg_flag(n)(wildcards, input) for n in names)
-
-
-def cpg_flag(name):
-    """`--<name> <input.name>` when that input is present (optional, or decided by a checkpoint), else nothing."""
-    return lambda wildcards, input: f"--{name} {input[name]}" if name in input.keys() else ""
-
-
 checkpoint cpg_finetune:
     input:
         unpack(cpg_finetune_start),
@@ -71,9 +61,8 @@ checkpoint cpg_finetune:
     params:
         method=stage_params(cpg_section, "model", "width", "picking", "finetune", "growth", "train_gate",
                             "collapse_gate", "recompute_bn"),
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
-        compute=as_json(config["compute"]),
-        start=cpg_flag("start"),
+        suite=lambda wc: suite_spec(wc.suite),
+        compute=config["compute"],
     wildcard_constraints:
         method="|".join(CPG_METHODS),
         attempt=r"\d+",
@@ -85,11 +74,8 @@ checkpoint cpg_finetune:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/cpg_finetune.py --method {wildcards.method} --data $(dirname {input.data}) "
-        "--suite {params.suite} --params {params.method} --compute {params.compute} --goals {input.goals} "
-        "--task {wildcards.task} --attempt {wildcards.attempt} --seed {wildcards.seed} {params.start} "
-        "--out $(dirname {output.status}) --log {log}"
+    script:
+        "../scripts/cpg_finetune.py"
 
 
 rule cpg_grow:
@@ -102,8 +88,7 @@ rule cpg_grow:
         checksum=f"{CPG_ATTEMPT}/start.pt.sha256",
     params:
         method=stage_params(cpg_section, "model", "width", "growth"),
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
-        previous=cpg_flag("previous"),
+        suite=lambda wc: suite_spec(wc.suite),
     wildcard_constraints:
         method="|".join(CPG_METHODS),
         attempt=r"[1-9]\d*",
@@ -116,10 +101,8 @@ rule cpg_grow:
     resources:
         mem_mb=2000,
         runtime=10,
-    shell:
-        "python scripts/cpg_grow.py --method {wildcards.method} --data $(dirname {input.data}) "
-        "--suite {params.suite} --params {params.method} --task {wildcards.task} --seed {wildcards.seed} "
-        "--status {input.status} {params.previous} --out {output.start} --log {log}"
+    script:
+        "../scripts/cpg_grow.py"
 
 
 rule cpg_prune:
@@ -135,9 +118,8 @@ rule cpg_prune:
     params:
         method=stage_params(cpg_section, "prune", "picking", "train_gate", "collapse_gate", "recompute_bn",
                             "reserve_when_capped", "choose_by", "allowed_loss"),
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
-        compute=as_json(config["compute"]),
-        finetuned=cpg_flags("model", "status"),
+        suite=lambda wc: suite_spec(wc.suite),
+        compute=config["compute"],
     wildcard_constraints:
         method="|".join(CPG_METHODS),
     log:
@@ -148,11 +130,8 @@ rule cpg_prune:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/cpg_prune.py --method {wildcards.method} --data $(dirname {input.data}) "
-        "--suite {params.suite} --params {params.method} --compute {params.compute} --goals {input.goals} "
-        "--task {wildcards.task} --seed {wildcards.seed} {params.finetuned} "
-        "--record {output.record} --levels {output.levels} --history {output.history} --log {log}"
+    script:
+        "../scripts/cpg_prune.py"
 
 
 rule cpg_choose:
@@ -177,9 +156,8 @@ rule cpg_choose:
     resources:
         mem_mb=2000,
         runtime=10,
-    shell:
-        "python scripts/cpg_choose.py --method {wildcards.method} --params {params.method} "
-        "--record {input.record} --levels {input.levels} --model {output.model} --out {output.choice} --log {log}"
+    script:
+        "../scripts/cpg_choose.py"
 
 
 rule cpg_retrain:
@@ -194,8 +172,8 @@ rule cpg_retrain:
         history=f"{CPG_TASK}/retrain_history.csv",
     params:
         method=stage_params(cpg_section, "retrain", "picking", "recompute_bn"),
-        suite=lambda wc: as_json(suite_spec(wc.suite)),
-        compute=as_json(config["compute"]),
+        suite=lambda wc: suite_spec(wc.suite),
+        compute=config["compute"],
     wildcard_constraints:
         method="|".join(CPG_METHODS),
     log:
@@ -206,10 +184,8 @@ rule cpg_retrain:
     threads: TRAIN_THREADS
     resources:
         **train_resources(),
-    shell:
-        "python scripts/cpg_retrain.py --method {wildcards.method} --data $(dirname {input.data}) "
-        "--suite {params.suite} --params {params.method} --compute {params.compute} --task {wildcards.task} "
-        "--seed {wildcards.seed} --chosen {input.chosen} --out $(dirname {output.eval}) --log {log}"
+    script:
+        "../scripts/cpg_retrain.py"
 
 
 rule cpg_collect:
@@ -223,7 +199,7 @@ rule cpg_collect:
     wildcard_constraints:
         method="|".join(CPG_METHODS),
     params:
-        method=lambda wc: as_json(config[wc.method]),  # recorded as the summary's provenance (config hash)
+        method=lambda wc: config[wc.method],  # recorded as the summary's provenance (config hash)
     log:
         "logs/cpg_collect/{method}/{suite}/seed{seed}.log",
     benchmark:
@@ -232,9 +208,8 @@ rule cpg_collect:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/cpg_collect.py --method {wildcards.method} --seed {wildcards.seed} --evals {input.evals} "
-        "--goals {input.goals} --params {params.method} --out $(dirname {output.summary}) --log {log}"
+    script:
+        "../scripts/cpg_collect.py"
 
 
 rule cpg_accuracy_figure:
@@ -248,6 +223,9 @@ rule cpg_accuracy_figure:
             category="CPG",
         ),
         pdf=f"{FIGURES}cpg/{{suite}}_per_task_accuracy.pdf",
+    params:
+        figure="accuracy",
+        title=lambda wc: f"CPG vs PackNet vs independent, {wc.suite}",
     log:
         "logs/cpg_accuracy_figure/{suite}.log",
     benchmark:
@@ -256,9 +234,8 @@ rule cpg_accuracy_figure:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/cpg_plot.py accuracy --tables {input.methods} {input.baseline} "
-        "--title 'CPG vs PackNet vs independent, {wildcards.suite}' --out {output.png} --log {log}"
+    script:
+        "../scripts/cpg_plot.py"
 
 
 rule cpg_capacity_figure:
@@ -271,6 +248,9 @@ rule cpg_capacity_figure:
             category="CPG",
         ),
         pdf=f"{FIGURES}cpg/{{suite}}_capacity.pdf",
+    params:
+        figure="capacity",
+        title=lambda wc: f"capacity per task, {wc.suite}",
     log:
         "logs/cpg_capacity_figure/{suite}.log",
     benchmark:
@@ -279,9 +259,8 @@ rule cpg_capacity_figure:
     resources:
         mem_mb=1000,
         runtime=10,
-    shell:
-        "python scripts/cpg_plot.py capacity --tables {input} --title 'capacity per task, {wildcards.suite}' "
-        "--out {output.png} --log {log}"
+    script:
+        "../scripts/cpg_plot.py"
 
 
 # The figures compare CPG with PackNet (when enabled) and the baseline; they belong to CPG's targets.

@@ -1,45 +1,34 @@
-"""Rule `cpg_prune`: the gradual pruning sweep of one task's weights; validation accuracy per sparsity level."""
-
-import json
-from pathlib import Path
+"""Rule `cpg_prune`: the gradual pruning sweep of one task's weights; validation accuracy per sparsity level.
+``input.model`` and ``input.status`` are the finetuned network of the task's last finetune attempt and that
+attempt's status.json."""
 
 import pandas as pd
 
-from workflow.cli import Progress, add_run_arguments, parser, run
-from workflow.io import read_json, remove_checkpoint, torch_load, torch_save, write_csv, write_json
+from workflow.io import read_json, torch_load, torch_save, write_csv, write_json
 from workflow.methods.common import load_suite
 from workflow.methods.cpg import stages
 from workflow.methods.cpg.params import check_params, read_goal
+from workflow.stage import Progress, run
 
 
-def main(args):
-    params = check_params(args.params, args.method)
-    tasks = load_suite(args.data, args.suite)
-    task = tasks[args.task]
-    goal = read_goal(read_json(args.goals), args.task, args.goals)
-    status = read_json(args.status)
-    resume = args.levels.with_name(".resume.pt")  # finished levels of an interrupted sweep
+def main(job):  # the run context has set compute.threads, the seed and job.device
+    params = check_params(job.params.method, job.wildcards.method)
+    task_index = int(job.wildcards.task)
+    tasks = load_suite(job.input.data.parent, job.params.suite)
+    task = tasks[task_index]
+    goal = read_goal(read_json(job.input.goals), task_index, job.input.goals)
+    status = read_json(job.input.status)
+    resume = job.resume_file()  # finished levels of an interrupted sweep
     progress = torch_load(resume) if resume.exists() else None
     records, levels, history = stages.prune_sweep(
-        torch_load(args.model)["network"], task, params=params, status=status, num_tasks=len(tasks), goal=goal,
-        seed=args.seed, device=args.device, progress=progress,
-        save_progress=lambda state: torch_save(resume, state), progress_file=Progress.stream,
-        threads=args.compute.get("threads", 1))
-    torch_save(args.levels, {"levels": levels})
-    write_csv(args.history, pd.DataFrame(history))
-    write_json(args.record, {"task": args.task, "goal": goal, "status": status["status"], "records": records})
-    remove_checkpoint(resume)
+        torch_load(job.input.model)["network"], task, params=params, status=status, num_tasks=len(tasks),
+        goal=goal, seed=job.seed, device=job.device, progress=progress,
+        save_progress=lambda state: torch_save(resume, state), progress_file=Progress.stream, threads=job.threads)
+    torch_save(job.output.levels, {"levels": levels})
+    write_csv(job.output.history, pd.DataFrame(history))
+    write_json(job.output.record, {"task": task_index, "goal": goal, "status": status["status"],
+                                   "records": records})
 
 
 if __name__ == "__main__":
-    p = parser(__doc__)
-    add_run_arguments(p)
-    p.add_argument("--method", required=True, help="config section: cpg or packnet")
-    p.add_argument("--goals", type=Path, required=True)
-    p.add_argument("--task", type=int, required=True)
-    p.add_argument("--model", type=Path, required=True, help="the finetuned network (last attempt)")
-    p.add_argument("--status", type=Path, required=True, help="that attempt's status.json")
-    p.add_argument("--record", type=Path, required=True)
-    p.add_argument("--levels", type=Path, required=True)
-    p.add_argument("--history", type=Path, required=True)
-    run(main, p)
+    run(main, snakemake)  # noqa: F821 (Snakemake's script: directive defines it)
