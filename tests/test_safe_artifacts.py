@@ -2,13 +2,13 @@
 ``weights_only=True``; a crafted pickle (even with a matching sha256 side-car, as a shared DVC remote could serve
 it) is refused with a UserError that names the file and the fix, and its code never runs.
 
-The artifacts are made by the real scripts (their ``main``, in-process) on a tiny generated dataset, with the
-resume checkpoints kept (``remove_checkpoint`` stubbed) so that they are loaded too.
+The artifacts are made by the real scripts (their ``main``, in-process, on the job its rule describes) on a tiny
+generated dataset, with the resume checkpoints kept (the run context's removal is not called) so that they are
+loaded too.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import pickle
 from pathlib import Path
@@ -18,13 +18,14 @@ import pytest
 import torch
 
 from tests.conftest import REPO
-from workflow.cli import start_stage
 from workflow.config import merged_config
 from workflow.data import fetch_dataset, save_arrays
 from workflow.errors import UserError
 from workflow.io import check_plain, sha256_file, torch_load, torch_save
 from workflow.methods.prior import files
 from workflow.methods.prior.networks import build_network as build_prior_network
+from workflow.stage import Job, Named, start_stage
+from workflow.stage import files as job_files
 from workflow.training import rng_state, set_rng_state
 
 COMPUTE = {"device": "cpu", "threads": 1}
@@ -55,21 +56,21 @@ def plant(path: Path, marker: Path, content=None) -> Path:
 
 
 def script(name: str):
-    """scripts/<name>.py as a module; its resume checkpoints are kept so that the test loads them as well."""
+    """scripts/<name>.py as a module."""
     spec = importlib.util.spec_from_file_location(f"_safe_artifacts_{name}", REPO / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    if hasattr(module, "remove_checkpoint"):
-        module.remove_checkpoint = lambda path: None
     return module
 
 
-def call(name: str, **args):
-    """scripts/<name>.py's main after its run context (workflow.cli.start_stage), as `python scripts/<name>.py`."""
-    ns = argparse.Namespace(log=None, **args)
-    if "compute" in args:
-        start_stage(ns)
-    script(name).main(ns)
+def call(name: str, *, input: dict, output: dict, params: dict, wildcards: dict | None = None) -> None:
+    """scripts/<name>.py's main on the job its rule describes, after its run context (workflow.stage.start_stage
+    when it passes compute) but without the removal of its resume files, so that the test loads them too."""
+    job = Job(input=job_files(**input), output=job_files(**output), params=Named(params),
+              wildcards=Named({k: str(v) for k, v in (wildcards or {}).items()}))
+    if "compute" in params:
+        start_stage(job)
+    script(name).main(job)
 
 
 def config_section(name: str) -> dict:
@@ -105,51 +106,92 @@ def sections() -> dict:
 def made(tmp_path_factory):
     """Run one job of every rule that writes a torch file; returns (root folder, data folder, sections)."""
     root = tmp_path_factory.mktemp("artifacts")
-    data = root / "data/synthetic"
-    save_arrays(data, fetch_dataset("synthetic", root / "raw", {"classes": 8, "per_class": 16, "seed": 0}))
+    data = root / "data/synthetic/manifest.json"
+    save_arrays(data.parent, fetch_dataset("synthetic", root / "raw", {"classes": 8, "per_class": 16, "seed": 0}))
     p = sections()
-    run = dict(data=data, compute=COMPUTE, seed=0)
+    seed0 = {"seed": 0}
 
     # baseline (per-task model + Trainer checkpoint), then its goals for CPG
     for t in range(2):
-        call("baseline_train", **run, suite=SUITE, params=p["baseline"], task=t, out=root / f"baseline/task{t}")
-    call("baseline_collect", params=p["baseline"], results=[root / f"baseline/task{t}/result.json" for t in range(2)],
-         out=root / "baseline")
+        call("baseline_train", **baseline_job(root / f"baseline/task{t}", data, p["baseline"], t))
+    call("baseline_collect", input={"results": [root / f"baseline/task{t}/result.json" for t in range(2)]},
+         output={"accuracy": root / "baseline/accuracy.csv", "summary": root / "baseline/summary.json",
+                 "goals": root / "baseline/baseline_acc.json"}, params={"method": p["baseline"]})
     # CPG: finetune -> grow -> prune (sweep progress) -> choose -> retrain (patience hook state, test logits)
-    cpg = dict(**run, suite=SUITE, params=p["cpg"], method="cpg", task=0)
-    call("cpg_finetune", **cpg, goals=root / "baseline/baseline_acc.json", attempt=0, start=None,
-         out=root / "cpg/task0/attempt0")
+    task0 = root / "cpg/task0"
+    call("cpg_finetune", **cpg_finetune_job(task0 / "attempt0", data, root / "baseline/baseline_acc.json", p["cpg"], 0))
     grow_status = root / "cpg/grow_status.json"
     grow_status.write_text('{"status": "grow", "multiplier": 1.0}')
-    call("cpg_grow", **{k: v for k, v in cpg.items() if k != "compute"}, status=grow_status, previous=None,
-         out=root / "cpg/task0/grown.pt")
-    call("cpg_prune", **cpg, goals=root / "baseline/baseline_acc.json", model=root / "cpg/task0/attempt0/finetune.pt",
-         status=root / "cpg/task0/attempt0/status.json", record=root / "cpg/task0/prune.json",
-         levels=root / "cpg/task0/levels.pt", history=root / "cpg/task0/prune_history.csv")
-    call("cpg_choose", params=p["cpg"], method="cpg", record=root / "cpg/task0/prune.json",
-         levels=root / "cpg/task0/levels.pt", model=root / "cpg/task0/chosen.pt", out=root / "cpg/task0/choice.json")
-    call("cpg_retrain", **cpg, chosen=root / "cpg/task0/chosen.pt", out=root / "cpg/task0")
+    cpg = {"method": p["cpg"], "suite": SUITE}
+    wildcards = {"method": "cpg", "suite": "s", "seed": 0, "task": 0}
+    call("cpg_grow", input={"data": data, "status": grow_status},
+         output={"start": task0 / "grown.pt", "checksum": task0 / "grown.pt.sha256"}, params=cpg,
+         wildcards={**wildcards, "attempt": 1})
+    call("cpg_prune", input={"data": data, "goals": root / "baseline/baseline_acc.json",
+                             "model": task0 / "attempt0/finetune.pt", "status": task0 / "attempt0/status.json"},
+         output={"record": task0 / "prune/record.json", "history": task0 / "prune/history.csv",
+                 "levels": task0 / "prune/levels.pt", "checksum": task0 / "prune/levels.pt.sha256"},
+         params={**cpg, "compute": COMPUTE}, wildcards=wildcards)
+    call("cpg_choose", input={"record": task0 / "prune/record.json", "levels": task0 / "prune/levels.pt"},
+         output={"model": task0 / "chosen.pt", "checksum": task0 / "chosen.pt.sha256", "choice": task0 / "choice.json"},
+         params={"method": p["cpg"]}, wildcards=wildcards)
+    call("cpg_retrain", input={"data": data, "chosen": task0 / "chosen.pt"},
+         output={"model": task0 / "model.pt", "checksum": task0 / "model.pt.sha256", "eval": task0 / "eval.json",
+                 "logits": task0 / "test_logits.pt", "history": task0 / "retrain_history.csv"},
+         params={**cpg, "compute": COMPUTE}, wildcards=wildcards)
     # prior: pretrained network, SWAG (its checkpoint holds the collector), the four prior files
-    call("prior_pretrain", data=data, compute=COMPUTE, suite=SOURCE, params=p["prior"], out=root / "prior")
-    call("prior_fit", data=data, compute=COMPUTE, suite=SOURCE, params=p["prior"],
-         pretrained=root / "prior/pretrained.pt", out=root / "prior")
+    prior = {"suite": SOURCE, "method": p["prior"], "compute": COMPUTE}
+    call("prior_pretrain", input={"data": data},
+         output={"model": root / "prior/pretrained.pt", "result": root / "prior/pretrain.json",
+                 "history": root / "prior/pretrain_history.csv"}, params=prior)
+    call("prior_fit", input={"data": data, "model": root / "prior/pretrained.pt"},
+         output={"files": [root / f"prior/prior_{part}.pt" for part in files.SUFFIXES],
+                 "manifest": root / "prior/prior_manifest.json", "history": root / "prior/swag_history.csv"},
+         params=prior)
     # side-tuning: base, side, cached features, then three lifelong methods (model files and resume states)
-    st = dict(**run, params=p["sidetune"])
-    call("sidetune_pretrain", **st, source_suite=SOURCE, suite=SUITE, out=root / "sidetune/base")
-    call("sidetune_distil", **st, source_suite=SOURCE, base=root / "sidetune/base/base.pt", out=root / "sidetune/side")
-    call("sidetune_cache", data=data, compute=COMPUTE, suite=SUITE, base=root / "sidetune/base/base.pt",
-         out=root / "sidetune/features.pt")
-    inputs = {"sidetune": dict(side=root / "sidetune/side/side.pt", features=root / "sidetune/features.pt"),
-              "ewc": dict(side=None, features=None), "independent": dict(side=None, features=None)}
+    side = root / "sidetune"
+    call("sidetune_pretrain", input={"source": data, "tasks": data},
+         output={"base": side / "base/base.pt", "info": side / "base/base.json",
+                 "history": side / "base/base_history.csv"},
+         params={"source": SOURCE, "suite": SUITE, "method": p["sidetune"], "compute": COMPUTE}, wildcards=seed0)
+    call("sidetune_distil", input={"source": data, "base": side / "base/base.pt"},
+         output={"side": side / "side/side.pt", "info": side / "side/side.json",
+                 "history": side / "side/side_history.csv"},
+         params={"source": SOURCE, "method": p["sidetune"], "compute": COMPUTE}, wildcards=seed0)
+    call("sidetune_cache", input={"data": data, "base": side / "base/base.pt"},
+         output={"features": side / "features.pt"}, params={"suite": SUITE, "compute": COMPUTE}, wildcards=seed0)
+    inputs = {"sidetune": {"side": side / "side/side.pt", "features": side / "features.pt"}, "ewc": {},
+              "independent": {}}
     for method, extra in inputs.items():
-        call("sidetune_train", **st, suite=SUITE, method=method, base=root / "sidetune/base/base.pt", **extra,
-             out=root / f"sidetune/{method}")
+        out = side / method
+        call("sidetune_train", input={"data": data, "base": side / "base/base.pt", **extra},
+             output={"accuracy": out / "accuracy.csv", "summary": out / "summary.json", "model": out / "model.pt",
+                     "history": out / "history.csv", "alphas": out / "alphas.csv"},
+             params={"suite": SUITE, "lmethod": method, "method": p["sidetune"], "compute": COMPUTE},
+             wildcards=seed0)
     # subspaces: a line (its checkpoint holds the sampling generator) and a standard network
     task1 = {**SOURCE, "class_groups": [[0, 1, 2, 3]]}
     for model in ("line", "standard1"):
-        call("subspace_train", **run, suite=task1, params=p["subspace"], model=model,
-             out=root / f"subspace/{model}.pt", history=root / f"subspace/{model}.csv")
-    return root, data, p
+        call("subspace_train", input={"data": data},
+             output={"model": root / f"subspace/{model}.pt", "history": root / f"subspace/{model}.csv"},
+             params={"suite": task1, "method": p["subspace"], "compute": COMPUTE},
+             wildcards={"dataset": "synthetic", "seed": 0, "model": model})
+    return root, data.parent, p
+
+
+def baseline_job(out: Path, data: Path, params: dict, task: int) -> dict:
+    return dict(input={"data": data}, output={"model": out / "model.pt", "result": out / "result.json",
+                                              "history": out / "history.csv"},
+                params={"suite": SUITE, "method": params, "compute": COMPUTE},
+                wildcards={"suite": "s", "seed": 0, "task": task})
+
+
+def cpg_finetune_job(out: Path, data: Path, goals: Path, params: dict, task: int, start: Path | None = None) -> dict:
+    return dict(input={"data": data, "goals": goals, **({"start": start} if start else {})},
+                output={"model": out / "finetune.pt", "checksum": out / "finetune.pt.sha256",
+                        "status": out / "status.json", "history": out / "history.csv"},
+                params={"method": params, "suite": SUITE, "compute": COMPUTE},
+                wildcards={"method": "cpg", "suite": "s", "seed": 0, "task": task, "attempt": 0})
 
 
 def test_every_artifact_is_plain_data_and_loads_weights_only(made):
@@ -157,7 +199,8 @@ def test_every_artifact_is_plain_data_and_loads_weights_only(made):
     written = sorted(root.rglob("*.pt"))
     names = {p.relative_to(root).as_posix() for p in written}
     expected = {"baseline/task0/model.pt", "baseline/task0/.resume.pt", "cpg/task0/attempt0/finetune.pt",
-                "cpg/task0/attempt0/.resume.pt", "cpg/task0/grown.pt", "cpg/task0/levels.pt", "cpg/task0/.resume.pt",
+                "cpg/task0/attempt0/.resume.pt", "cpg/task0/grown.pt", "cpg/task0/prune/levels.pt",
+                "cpg/task0/prune/.resume.pt",
                 "cpg/task0/chosen.pt", "cpg/task0/model.pt", "cpg/task0/test_logits.pt", "prior/pretrained.pt",
                 "prior/.pretrain.resume.pt", "prior/.fit.resume.pt", "prior/prior_model.pt", "prior/prior_mean.pt",
                 "prior/prior_variance.pt", "prior/prior_covmat.pt", "sidetune/base/base.pt", "sidetune/side/side.pt",
@@ -252,7 +295,7 @@ def test_crafted_resume_checkpoint_is_refused(made, tmp_path):
     out = tmp_path / "baseline/task0"
     resume = plant(out / ".resume.pt", marker, lambda x: {"epoch": 0, "model": x})
     with pytest.raises(UserError) as exc_info:
-        call("baseline_train", data=data, compute=COMPUTE, seed=0, suite=SUITE, params=p["baseline"], task=0, out=out)
+        call("baseline_train", **baseline_job(out, data / "manifest.json", p["baseline"], 0))
     refused(exc_info, resume, marker)
     assert not (out / "model.pt").exists()
 
@@ -263,8 +306,8 @@ def test_crafted_cpg_task_model_is_refused(made, tmp_path):
     marker = tmp_path / "pwned"
     start = plant(tmp_path / "task0/model.pt", marker, lambda x: {"network": x})
     with pytest.raises(UserError) as exc_info:
-        call("cpg_finetune", data=data, compute=COMPUTE, seed=0, suite=SUITE, params=p["cpg"], method="cpg", task=1,
-             goals=root / "baseline/baseline_acc.json", attempt=0, start=start, out=tmp_path / "task1/attempt0")
+        call("cpg_finetune", **cpg_finetune_job(tmp_path / "task1/attempt0", data / "manifest.json",
+                                                root / "baseline/baseline_acc.json", p["cpg"], 1, start=start))
     refused(exc_info, start, marker)
 
 
