@@ -2,7 +2,6 @@
 import functools
 import json
 import os
-import shlex
 import sys
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from workflow import paths
 from workflow.preflight import check_config, check_machine, check_output_folders
 from workflow.stage import StageParams
 
-PYTHON = shlex.quote(sys.executable)  # kept for older rules; prefer plain `python` in shell commands
 # Jobs run `python` from the environment that runs Snakemake (the project's .venv), also inside cluster jobs.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 # ... and import this copy's `workflow` package (not the one an editable install points at): a job runs the code
@@ -35,11 +33,6 @@ wildcard_constraints:
     task=r"\d+",
     suite=r"[A-Za-z0-9_]+",
     dataset=r"[A-Za-z0-9_]+",
-
-
-def as_json(obj):
-    """A config section as one shell-quoted JSON argument for a script's --params."""
-    return shlex.quote(json.dumps(obj, sort_keys=True))
 
 
 def stage_params(section, *keys):

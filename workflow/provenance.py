@@ -98,7 +98,7 @@ def device_name(device) -> str | None:
 
 
 def provenance(params, device=None) -> dict:
-    """The provenance record of a job: ``params`` is the config section it received (``--params``), ``device``
+    """The provenance record of a job: ``params`` is the config section it received (its rule's params), ``device``
     the one it ran its models on (None: it ran none, e.g. a collect step)."""
     return {"config_sha256": config_sha256(params), **code_version(), "torch_version": torch_version(),
             "device": device_name(device)}
