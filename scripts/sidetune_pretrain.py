@@ -2,8 +2,6 @@
 ``input.source``: the source pool's dataset (its manifest; the arrays beside it); ``params.source``: the source
 pool's suite spec; ``params.suite``: the task suite's spec (checked to be disjoint from the source pool)."""
 
-import json
-
 import pandas as pd
 
 from workflow.data import load_arrays
@@ -16,9 +14,7 @@ from workflow.stage import Progress, log, run
 
 
 def main(job):  # the run context has set compute.threads, the seed and job.device
-    data, suite = job.input.source.parent, job.params.suite
-    # the source spec as base.json and base.pt have always recorded it: keys sorted (it came as sorted JSON)
-    source_suite = json.loads(json.dumps(job.params.source, sort_keys=True))
+    data, suite, source_suite = job.input.source.parent, job.params.suite, job.params.source
     if source_suite["dataset"] == suite["dataset"]:
         sidetune.check_disjoint(source_suite, suite, load_arrays(data))
     source = load_suite(data, source_suite)

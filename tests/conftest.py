@@ -120,15 +120,21 @@ def file_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# The core counts of the shared runs below: the end-to-end tests compare them, so the first request makes all at once.
+# The shared runs below: the whole test config with --cores 2, and with --cores 1 a slice of it that the end-to-end
+# tests compare with the whole run (byte-identical tables): the baseline, CPG's checkpointed per-task chain and
+# BSP (side-tuning's base and a lifelong method). Both start at once, whichever is asked first.
 SHARED_CORES = ("1", "2")
+SHARED_SLICES = {"1": ["results/baseline/split_digits_tiny/seed0/summary.json",
+                       "results/cpg/split_digits_tiny/seed0/summary.json",
+                       "results/bsp/split_digits_side_tiny/seed0/summary.json"]}
 
 
 @pytest.fixture(scope="session")
 def test_config_run(tmp_path_factory):
-    """``test_config_run("1", "2")``: the whole test config run with each of these core counts, its folder (one
-    count) or folders (several). Each run is made once per test session, those of SHARED_CORES together (at once,
-    whichever is asked first), and shared by the end-to-end tests and the CPG DAG test.
+    """``test_config_run("1", "2")``: the test config run with each of these core counts (the whole DAG, or the
+    slice SHARED_SLICES names), its folder (one count) or folders (several). Each run is made once per test session,
+    those of SHARED_CORES together (at once, whichever is asked first), and shared by the end-to-end tests and the
+    methods' DAG tests.
 
     Under pytest-xdist every worker has this session fixture: the runs live in the folder the workers share (the
     parent of each worker's temporary folder) and a file lock lets the first worker that asks make them while the
@@ -154,7 +160,7 @@ def test_config_run(tmp_path_factory):
                     for c in todo:
                         shutil.rmtree(folder(c), ignore_errors=True)  # what an interrupted worker left
                         started[c] = start_snakemake(copy_workflow(folder(c)), "--cores", c, "--configfile",
-                                                     "config/test.yaml")
+                                                     "config/test.yaml", *SHARED_SLICES.get(c, []))
                     for c, run in started.items():
                         try:
                             run.wait()

@@ -239,9 +239,9 @@ def test_wrong_private_state_changes_outputs(cpg_run):
 
 
 def test_snakemake_cpg_and_packnet(test_config_run):
-    """CPG's and PackNet's rules in the test config's DAG, run with --cores 1: the session's shared run (the
-    end-to-end tests' run, conftest.test_config_run), read only."""
-    workdir = test_config_run("1")
+    """CPG's and PackNet's rules in the test config's DAG: the session's shared run (the end-to-end tests' run,
+    conftest.test_config_run), read only."""
+    workdir = test_config_run("2")
     cfg = yaml.safe_load((workdir / "config/test.yaml").read_text())
     suite = cfg["suite"]
     targets = [f"results/{m}/{suite}/seed{s}/{f}" for m in ("cpg", "packnet") for s in cfg["seeds"]

@@ -1,5 +1,6 @@
-"""The test config through Snakemake, twice (--cores 1 and --cores 2): every output exists, results are
-byte-identical between the runs, and a rerun has nothing to do.
+"""The test config through Snakemake, with --cores 2 (the whole DAG) and --cores 1 (a slice: the baseline, CPG's
+per-task chain, BSP): every output exists, the slice's results are byte-identical to the whole run's, and a rerun
+has nothing to do.
 
 The two runs are conftest's session-wide ``test_config_run`` (made at once, shared with test_cpg.py, also across
 pytest-xdist workers); a test that changes a run (git and DVC, a report, deleted figures) works on its own copy
@@ -47,7 +48,8 @@ def test_baseline_contract(runs):
 
 def test_results_do_not_depend_on_cores(runs):
     tables = sorted(p.relative_to(runs["1"]) for p in (runs["1"] / "results").rglob("*.csv"))
-    assert any(p.name == "accuracy.csv" for p in tables)
+    assert {p.parts[1] for p in tables if p.name == "accuracy.csv"} == {"baseline", "cpg", "bsp"}, tables
+    assert len([p for p in tables if p.name == "retrain_history.csv"]) == 3  # CPG's chain: every task
     for rel in tables:
         if "benchmark" in rel.parts:
             continue
@@ -133,7 +135,7 @@ def test_report_is_one_html_file_with_every_figure(runs, tmp_path):
 
 
 def test_figures_regenerate_from_tables_alone(runs, tmp_path):
-    wd = copy_run(runs["1"], tmp_path / "wf")
+    wd = copy_run(runs["2"], tmp_path / "wf")
     shutil.rmtree(wd / "results/figures")
     plan = snakemake(wd, "figures", "-n", "--cores", "1", "--configfile", "config/test.yaml").stdout
     outputs = [o.strip() for line in re.findall(r"^\s+output: (.+)$", plan, re.M) for o in line.split(",")]

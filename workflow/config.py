@@ -52,6 +52,17 @@ def normalize_config(config: dict, schema: dict) -> None:
                 if "default" in prop and key not in config[m.section]:
                     config[m.section][key] = json.loads(json.dumps(prop["default"]))
     coerce_command_line_values(config, schema)
+    sort_mappings(config)
+
+
+def sort_mappings(node) -> None:
+    """In place: the keys of every mapping in ``node``, at any depth, in sorted order (lists keep theirs)."""
+    if isinstance(node, dict):
+        items = sorted(node.items(), key=lambda item: str(item[0]))
+        node.clear()
+        node.update(items)
+    for child in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+        sort_mappings(child)
 
 
 def _resolve(schema: dict, node: dict) -> dict:
