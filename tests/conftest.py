@@ -159,8 +159,8 @@ def test_config_run(tmp_path_factory):
                 try:
                     for c in todo:
                         shutil.rmtree(folder(c), ignore_errors=True)  # what an interrupted worker left
-                        started[c] = start_snakemake(copy_workflow(folder(c)), "--cores", c, "--configfile",
-                                                     "config/test.yaml", *SHARED_SLICES.get(c, []))
+                        started[c] = start_snakemake(copy_workflow(folder(c)), *SHARED_SLICES.get(c, []), "--cores",
+                                                     c, "--configfile", "config/test.yaml")
                     for c, run in started.items():
                         try:
                             run.wait()
