@@ -1,6 +1,5 @@
 """A job's fixed cost without its work: interpreter start and exit, imports (torch, then the script's own) and reading
-its data, each job kind in fresh interpreters as Snakemake starts them (``python scripts/<rule>.py``, PYTHONPATH =
-the checkout).
+its data, each job kind in fresh interpreters as Snakemake starts them (PYTHONPATH = the checkout).
 
 Job kinds (the DAG pays one of these per job, 100+ times):
 - training job: ``import torch``, then scripts/baseline_train.py's imports (the model and training code), then
@@ -8,6 +7,10 @@ Job kinds (the DAG pays one of these per job, 100+ times):
   (load_suite, checksum included);
 - table-only job: scripts/baseline_collect.py's imports (no torch), then reading the per-task results.json files;
 - reference: a bare interpreter (``python -c pass``).
+
+Each job kind twice: as a plain script ending normally (the interpreter's teardown, torch's included), and as a
+rule's ``script:`` runs it under workflow.stage.run: the ``snakemake.script`` module its preamble imports first,
+and the process ending with ``os._exit`` once its files are flushed.
 
 A child times its own phases (torch: ``import torch`` first, in a training job only, so that the script's own
 imports are timed apart from it wherever the script imports it; imports: the script's top level run by runpy
@@ -41,22 +44,28 @@ import yaml
 from benchmarks.common import HERE, machine, machine_speed
 
 REPO = HERE.parent
-PHASES = ("start_exit", "torch", "imports", "data", "total")
+PHASES = ("start_exit", "preamble", "torch", "imports", "data", "total")
 
 # The child: time torch's import (training jobs), the script's imports (its top level, `main` not run), then the
 # data, and report as JSON.
-CHILD = """import json, sys, time
+CHILD = """import json, os, sys, time
 t0, c0 = time.perf_counter(), time.process_time()
+{preamble}
+tp, cp = time.perf_counter(), time.process_time()
 {torch}
 t1, c1 = time.perf_counter(), time.process_time()
 {imports}
 t2, c2 = time.perf_counter(), time.process_time()
 {data}
 t3, c3 = time.perf_counter(), time.process_time()
-print("OVERHEAD", json.dumps({{"torch_s": t1 - t0, "torch_cpu_s": c1 - c0, "imports_s": t2 - t1,
+print("OVERHEAD", json.dumps({{"preamble_s": tp - t0, "preamble_cpu_s": cp - c0,
+                              "torch_s": t1 - tp, "torch_cpu_s": c1 - cp, "imports_s": t2 - t1,
                               "imports_cpu_s": c2 - c1, "data_s": t3 - t2, "data_cpu_s": c3 - c2,
-                              "torch_imported": "torch" in sys.modules}}))
+                              "torch_imported": "torch" in sys.modules}}), flush=True)
+{exit}
 """
+SCRIPT_PREAMBLE = "import snakemake.script"  # what the preamble of a `script:` job imports (then unpickles the job)
+FAST_EXIT = "sys.stderr.flush()\nos._exit(0)"  # workflow.stage.run, after logging.shutdown()
 
 
 def script_imports(name: str) -> str:
@@ -64,26 +73,30 @@ def script_imports(name: str) -> str:
     return f"import runpy\nrunpy.run_path({str(path)!r}, run_name='overhead_bench')"
 
 
-def job_kinds(data_dir: Path, results: list[Path]) -> dict[str, tuple[str, str, str]]:
-    """name -> (torch code, imports code, data code) of each kind measured."""
+def job_kinds(data_dir: Path, results: list[Path]) -> dict[str, tuple[str, str, str, str, str]]:
+    """name -> (preamble, torch, imports, data, exit code) of each kind measured."""
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     spec = config["suites"][config["suite"]]
     load = (f"from workflow.methods.common import load_suite\n"
             f"task = load_suite({str(data_dir)!r}, {spec!r})[0]\nassert len(task.train.y) > 0")
     read = f"from workflow.io import read_json\nresults = [read_json(p) for p in {[str(p) for p in results]!r}]"
+    train, table = ("import torch", script_imports("baseline_train"), load), ("pass", script_imports("baseline_collect"), read)
     return {
-        "python -c pass": ("pass", "pass", "pass"),
-        "training job (baseline_train)": ("import torch", script_imports("baseline_train"), load),
-        "table-only job (baseline_collect)": ("pass", script_imports("baseline_collect"), read),
+        "python -c pass": ("pass", "pass", "pass", "pass", "pass"),
+        "training job (baseline_train), plain exit": ("pass", *train, "pass"),
+        "training job (baseline_train), script: + workflow.stage.run": (SCRIPT_PREAMBLE, *train, FAST_EXIT),
+        "table-only job (baseline_collect), plain exit": ("pass", *table, "pass"),
+        "table-only job (baseline_collect), script: + workflow.stage.run": (SCRIPT_PREAMBLE, *table, FAST_EXIT),
     }
 
 
-def run_child(torch: str, imports: str, data: str, cwd: Path) -> dict:
+def run_child(preamble: str, torch: str, imports: str, data: str, exit: str, cwd: Path) -> dict:
     """One fresh interpreter: its own phase times plus the parent's wall and CPU seconds of the whole process."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD.format(torch=torch, imports=imports, data=data)], cwd=cwd,
+    proc = subprocess.run([sys.executable, "-c", CHILD.format(preamble=preamble, torch=torch, imports=imports,
+                                                                data=data, exit=exit)], cwd=cwd,
                           env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -144,13 +157,15 @@ def figure(frame: pd.DataFrame, speed: float):
     from workflow.plots.common import new_figure, save_figure
 
     fig, axes = new_figure(10, 0.9 + 0.45 * len(frame), ncols=2, sharey=True)
-    colors = {"start_exit": "tab:gray", "torch": "tab:red", "imports": "tab:blue", "data": "tab:orange"}
+    colors = {"start_exit": "tab:gray", "preamble": "tab:green", "torch": "tab:red", "imports": "tab:blue",
+              "data": "tab:orange"}
     for ax, unit, label in ((axes[0], "s", "wall seconds (median)"), (axes[1], "cpu_s", "CPU seconds (median)")):
         left = [0.0] * len(frame)
         for phase, color in colors.items():
             values = frame[f"{phase}_{unit}"].clip(lower=0).tolist()
             ax.barh(frame["job"], values, left=left, color=color,
-                    label={"start_exit": "start/exit", "torch": "import torch"}.get(phase, phase))
+                    label={"start_exit": "start/exit", "torch": "import torch",
+                           "preamble": "script: preamble"}.get(phase, phase))
             left = [a + b for a, b in zip(left, values)]
         for i, total in enumerate(frame[f"total_{unit}"]):
             ax.text(total, i, f" {total:.2f} s = {total / speed:.2f} x ref", va="center", fontsize=7)
@@ -175,8 +190,8 @@ def main():
     frame["machine"] = machine()
     frame.to_csv(HERE / "overhead.csv", index=False)
     figure(frame, speed)
-    shown = ["job", "torch_imported", "start_exit_s", "torch_s", "imports_s", "data_s", "total_s", "total_cpu_s",
-             "total_in_ref"]
+    shown = ["job", "torch_imported", "start_exit_s", "preamble_s", "torch_s", "imports_s", "data_s", "total_s",
+             "total_cpu_s", "total_in_ref"]
     print(frame[shown].to_string(index=False, float_format="{:.3f}".format))
     print(f"machine-speed reference {speed:.3f} s; load {frame['load_1min'][0]:.2f}")
 
