@@ -183,15 +183,10 @@ def test_config_run(tmp_path_factory):
 # `make test` runs the suite in pytest-xdist workers with `--dist loadfile`: a test file's tests run in one worker,
 # so test_e2e.py's module fixture (the runs above) is set up once. The SLURM test (mostly waiting for its cluster)
 # and the other end-to-end files start first, so the longest chains begin at once and the short tests fill the cores
-# around them; the DVC round trip (test_dvc_roundtrip.py, which needs the shared run) comes last, so that its worker
-# does not wait for that run while short tests queue, and it then runs beside test_e2e.py's tests. (xdist's
-# `loadgroup` would group by mark, but with pytest 9.2 it silently does not: xdist #1386.)
-LAST_FILES = ("test_dvc_roundtrip.py",)
-
-
+# around them; the DVC round trip (test_dvc_roundtrip.py) waits for the shared run in a worker of its own and then
+# runs beside test_e2e.py's tests. (xdist's `loadgroup` would group by mark, but with pytest 9.2 it silently does
+# not: xdist #1386.)
 def _first(item) -> int:
-    if item.path.name in LAST_FILES:
-        return 3
     return 0 if item.get_closest_marker("slurm") else 1 if item.get_closest_marker("e2e") else 2
 
 

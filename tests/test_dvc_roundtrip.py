@@ -1,6 +1,6 @@
 """The README's sharing steps on the session's shared test-config run: the producer pushes, a consumer clones and
 pulls, and has nothing to recompute. Apart from test_e2e.py so that another pytest-xdist worker runs it beside the
-other end-to-end tests once the shared run exists (tests/conftest.py orders it last)."""
+other end-to-end tests once the shared run exists."""
 
 import hashlib
 import os
