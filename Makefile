@@ -56,7 +56,8 @@ reproduce: venv
 # The suite in TEST_WORKERS processes (pytest-xdist; more than the cores: the SLURM test, the DAG runs and the DVC
 # round trip mostly wait for their jobs or for the shared run), each test file in one of them (--dist loadfile), the
 # files in the order tests/conftest.py gives (the longest first; xdist would otherwise start the files with the most
-# tests first); the test config's DAG runs are made once and shared across them. The 10 slowest tests are listed at the end. TEST_WORKERS=0: one process.
+# tests first); the test config's DAG runs are made once and shared across them. The 10 slowest tests are listed at
+# the end. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 5
 test: venv test-deps
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10
