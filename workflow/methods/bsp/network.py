@@ -17,15 +17,13 @@ and evaluation both normalise with the batch's own statistics, so no statistic o
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ...errors import UserError
-from ..sidetune.networks import TaskHeadsNet
+from ..sidetune.networks import FinetuneNet
 
 INITS = ("base", "scratch")
 
@@ -135,9 +133,9 @@ def draw_contexts(layers: list[Superposed], n_tasks: int, context_seed: int) -> 
 
 
 def superpose(trunk: nn.Module, n_tasks: int, context_seed: int) -> nn.Module:
-    """A copy of ``trunk`` whose Conv2d and Linear layers are superposed over ``n_tasks`` tasks (contexts from
-    ``context_seed``) and whose BatchNorm layers keep no running statistics. The weights are copied unchanged."""
-    trunk = copy.deepcopy(trunk)
+    """``trunk`` with its Conv2d and Linear layers superposed over ``n_tasks`` tasks (contexts from
+    ``context_seed``) and its BatchNorm layers keeping no running statistics, changed in place (returned). The
+    weights are copied unchanged."""
     _replace_layers(trunk, n_tasks)
     layers = context_layers(trunk)
     if not layers:
@@ -146,16 +144,16 @@ def superpose(trunk: nn.Module, n_tasks: int, context_seed: int) -> nn.Module:
     return trunk
 
 
-class BSPNet(TaskHeadsNet):
-    """One superposed trunk shared by every task, and task t's own head: logits = T_t(GN(N_t(x))), where N_t is
-    the trunk seen through task t's contexts. Task t trains the trunk and its head (``param_groups``)."""
+class BSPNet(FinetuneNet):
+    """Fine-tuning's network (one trainable copy of the trunk shared by every task, task t's own head) with the
+    copy superposed: logits = T_t(GN(N_t(x))), where N_t is the trunk seen through task t's contexts. Task t
+    trains the trunk and its head (``param_groups``)."""
 
     def __init__(self, trunk: nn.Module, num_classes: list[int], head_groups: int, image_shape,
                  context_seed: int = 0):
-        super().__init__(trunk.out_features, num_classes, head_groups, image_shape)
+        super().__init__(trunk, num_classes, head_groups, image_shape)  # self.trunk: a trainable copy
         self.context_seed = int(context_seed)
-        self.trunk = superpose(trunk, len(num_classes), self.context_seed)
-        self.trunk.requires_grad_(True)
+        superpose(self.trunk, len(num_classes), self.context_seed)
 
     def set_task(self, task: int) -> None:
         for layer in context_layers(self.trunk):
@@ -163,10 +161,7 @@ class BSPNet(TaskHeadsNet):
 
     def features(self, x: torch.Tensor, task: int) -> torch.Tensor:
         self.set_task(task)
-        return self.trunk(self.split_input(x)[1])
-
-    def shared_modules(self) -> dict[str, nn.Module]:
-        return {"trunk": self.trunk}
+        return super().features(x, task)
 
 
 def starting_trunk(backbone: nn.Module, base_state: dict, init: str) -> nn.Module:

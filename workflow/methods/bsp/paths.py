@@ -7,33 +7,20 @@ its architecture when ``bsp.init`` is ``scratch``)."""
 
 from __future__ import annotations
 
-from ...paths import suite_manifest
-from ..sidetune.paths import shared_dir
-
-RESULTS = "results/bsp/{suite}/seed{seed}"
-
-
-def suite(config: dict) -> str:
-    """The task suite BSP runs on: side-tuning's."""
-    return config["sidetune"]["suite"]
-
-
-def results_dir(suite_name: str, seed) -> str:
-    return RESULTS.format(suite=suite_name, seed=seed)
-
+from ..sidetune import paths as sidetune_paths
 
 def inputs(config: dict, suite_name: str, seed) -> dict[str, str]:
-    """What the job reads: the task data's manifest and side-tuning's pretrained base (same suite and seed)."""
-    return {"data": suite_manifest(config, suite_name), "base": f"{shared_dir(suite_name, seed)}/base.pt"}
+    """What the job reads, as every lifelong method beside side-tuning: the task data's manifest and side-tuning's
+    pretrained base (same suite and seed)."""
+    return sidetune_paths.method_inputs(config, "bsp", suite_name, seed)
 
 
 def job_params(config: dict) -> dict:
     """The config the job reads, and nothing more (Snakemake reruns the job when this changes): side-tuning's
     schedule and head groups, and the ``bsp`` section."""
-    return {"train": config["sidetune"]["train"], "head_groups": config["sidetune"]["head_groups"],
-            "bsp": config["bsp"]}
+    return {**{key: config["sidetune"][key] for key in sidetune_paths.method_keys("bsp")}, "bsp": config["bsp"]}
 
 
 def targets(config: dict) -> list[str]:
-    """BSP's final files: one summary.json per seed."""
-    return [f"{results_dir(suite(config), seed)}/summary.json" for seed in config["seeds"]]
+    """BSP's final files: one summary.json per seed, in side-tuning's suite."""
+    return sidetune_paths.targets(config, "bsp")
