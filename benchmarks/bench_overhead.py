@@ -39,9 +39,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from benchmarks.common import HERE, machine, machine_speed
+from workflow.config import merged_config
 
 REPO = HERE.parent
 PHASES = ("start_exit", "preamble", "torch", "imports", "data", "total")
@@ -73,10 +73,8 @@ def script_imports(name: str) -> str:
     return f"import runpy\nrunpy.run_path({str(path)!r}, run_name='overhead_bench')"
 
 
-def job_kinds(data_dir: Path, results: list[Path]) -> dict[str, tuple[str, str, str, str, str]]:
-    """name -> (preamble, torch, imports, data, exit code) of each kind measured."""
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    spec = config["suites"][config["suite"]]
+def job_kinds(spec: dict, data_dir: Path, results: list[Path]) -> dict[str, tuple[str, str, str, str, str]]:
+    """name -> (preamble, torch, imports, data, exit code) of each kind measured; ``spec``: the suite loaded."""
     load = (f"from workflow.methods.common import load_suite\n"
             f"task = load_suite({str(data_dir)!r}, {spec!r})[0]\nassert len(task.train.y) > 0")
     read = f"from workflow.io import read_json\nresults = [read_json(p) for p in {[str(p) for p in results]!r}]"
@@ -111,12 +109,12 @@ def run_child(preamble: str, torch: str, imports: str, data: str, exit: str, cwd
     return rec
 
 
-def inputs(tmp: Path) -> tuple[Path, list[Path]]:
-    """The digits dataset as the download rule stores it, and a baseline run's per-task results.json files."""
+def inputs(tmp: Path, config: dict) -> tuple[Path, list[Path]]:
+    """The default suite's dataset as the download rule stores it, and a baseline run's per-task results.json
+    files."""
     from workflow.data import fetch_dataset, save_arrays
     from workflow.io import write_json
 
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     spec = config["suites"][config["suite"]]
     data_dir = tmp / "data" / spec["dataset"]
     save_arrays(data_dir, fetch_dataset(spec["dataset"], tmp / "raw", config["data"].get("options", {}).get(
@@ -129,14 +127,13 @@ def inputs(tmp: Path) -> tuple[Path, list[Path]]:
     return data_dir, results
 
 
-
-
 def measure(repeats: int) -> pd.DataFrame:
     load = os.getloadavg()[0]
+    config = merged_config([], root=REPO)  # the default config, as Snakemake runs it
     rows = []
     with tempfile.TemporaryDirectory(prefix="cl-lab-overhead-") as tmp:
-        data_dir, results = inputs(Path(tmp))
-        for kind, code in job_kinds(data_dir, results).items():
+        data_dir, results = inputs(Path(tmp), config)
+        for kind, code in job_kinds(config["suites"][config["suite"]], data_dir, results).items():
             run_child(*code, Path(tmp))  # warm-up: page cache, .pyc files
             recs = [run_child(*code, Path(tmp)) for _ in range(repeats)]
             row = {"job": kind, "repeats": repeats, "torch_imported": recs[0]["torch_imported"]}

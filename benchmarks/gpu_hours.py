@@ -42,6 +42,10 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from benchmarks.common import HERE
+from workflow.config import dataset_classes
+from workflow.methods.cpg.choose import EPS, next_multiplier
+from workflow.methods.cpg.layers import Sharable
+from workflow.training.loop import TrainConfig
 
 ROOT = HERE.parent
 CSV = HERE / "gpu_hours.csv"
@@ -71,19 +75,20 @@ ASSUMPTIONS = {
 # weight-sized picking mask with Adam (about 32).
 WEIGHT_BYTES = {"train": 32, "train_masked": 128, "eval": 8, "eval_masked": 24}
 LEVELS = tuple(ASSUMPTIONS)
-EVAL_BATCH = 512          # TrainConfig.eval_batch_size and predict_logits' default
+EVAL_BATCH = TrainConfig.eval_batch_size   # the Trainer's (and predict_logits') default
 DPNAS_SAMPLE = 200        # random (epsilon = 1) feasible nets of the paper search space whose mean cost is used
 FLOAT_BYTES = 4
 
 # The real datasets: training and test images (the registry's loaders: torchvision's splits; Flowers-102 `train`,
-# Oxford-IIIT Pets `trainval`), classes and superclasses. Images per class are taken as equal (exact for CIFAR and
-# Fashion-MNIST; Pets' 93-100 trainval images per class and Flowers' uneven test split are averaged).
+# Oxford-IIIT Pets `trainval`); their classes and superclasses are workflow.config.dataset_classes'. Images per class
+# are taken as equal (exact for CIFAR and Fashion-MNIST; Pets' 93-100 trainval images per class and Flowers' uneven
+# test split are averaged).
 DATASETS = {
-    "cifar100": {"train": 50_000, "test": 10_000, "classes": 100, "superclasses": 20, "shape": (3, 32, 32)},
-    "cifar10": {"train": 50_000, "test": 10_000, "classes": 10, "shape": (3, 32, 32)},
-    "fashion_mnist": {"train": 60_000, "test": 10_000, "classes": 10, "shape": (1, 28, 28)},
-    "oxford_pets": {"train": 3_680, "test": 3_669, "classes": 37, "shape": None},   # image_size option (160)
-    "flowers102": {"train": 1_020, "test": 6_149, "classes": 102, "shape": None},
+    "cifar100": {"train": 50_000, "test": 10_000, "shape": (3, 32, 32)},
+    "cifar10": {"train": 50_000, "test": 10_000, "shape": (3, 32, 32)},
+    "fashion_mnist": {"train": 60_000, "test": 10_000, "shape": (1, 28, 28)},
+    "oxford_pets": {"train": 3_680, "test": 3_669, "shape": None},   # image_size option (160)
+    "flowers102": {"train": 1_020, "test": 6_149, "shape": None},
 }
 COLUMNS = ["method", "network", "params", "gflops_per_image", "image_passes", "jobs", "gpu_jobs", "pflop",
            "steps", "host_gb", "gpu_hours_low", "gpu_hours_mid", "gpu_hours_high", "mid_time_by", "basis"]
@@ -144,11 +149,12 @@ def count(model: nn.Module, in_shape, forward=None, parts: dict | None = None,
     a submodule or a list of them; default one part ``all``), the FLOPs per example of every Conv2d / Linear call
     (forward hooks) and the operators dispatched (kernel launches; those outside every part under ``_rest``)."""
     parts = parts or {"all": model}
+    members = {name: {id(m): m for module in (part if isinstance(part, (list, tuple)) else [part])
+                      for m in module.modules()} for name, part in parts.items()}
     owner = {}
-    for name, part in parts.items():
-        for module in (part if isinstance(part, (list, tuple)) else [part]):
-            for m in module.modules():
-                owner.setdefault(id(m), name)
+    for name, mods in members.items():
+        for i in mods:
+            owner.setdefault(i, name)
     gflops = {name: 0.0 for name in parts}
     calls = {name: 0 for name in [*parts, REST]}
     stack = [REST]
@@ -176,10 +182,9 @@ def count(model: nn.Module, in_shape, forward=None, parts: dict | None = None,
         for h in handles:
             h.remove()
     part_params, masked = {}, {}
-    for name, part in parts.items():
-        mods = {id(m): m for module in (part if isinstance(part, (list, tuple)) else [part]) for m in module.modules()}
+    for name, mods in members.items():
         part_params[name] = sum(p.numel() for m in mods.values() for p in m.parameters(recurse=False))
-        masked[name] = sum(m.weight.numel() for m in mods.values() if hasattr(m, "owner") and hasattr(m, "fixed"))
+        masked[name] = sum(m.weight.numel() for m in mods.values() if isinstance(m, Sharable))
     return Count(gflops, calls, sum(p.numel() for p in model.parameters()), part_params, masked)
 
 
@@ -346,17 +351,15 @@ class Split:
 def suite_tasks(spec: dict) -> list[Split]:
     """Images per task of a suite spec, as workflow.data.suites.build_suite cuts them: per class
     max(1, round(val_fraction x n)) held out for validation, at most train_per_class kept for training."""
-    from workflow.config import DATASET_CLASSES
-
     ds = DATASETS[spec["dataset"]]
-    assert ds["classes"] == DATASET_CLASSES[spec["dataset"]], spec["dataset"]
+    classes, superclasses = dataset_classes(spec["dataset"])
     if spec.get("grouping", "classes") == "superclasses":
-        sizes = [ds["classes"] // ds["superclasses"]] * (spec.get("tasks") or ds["superclasses"])
+        sizes = [classes // superclasses] * (spec.get("tasks") or superclasses)
     elif spec.get("class_groups"):
         sizes = [len(g) for g in spec["class_groups"]]
     else:
         sizes = [spec["classes_per_task"]] * spec["tasks"]
-    per_class, test_per_class = ds["train"] / ds["classes"], ds["test"] / ds["classes"]
+    per_class, test_per_class = ds["train"] / classes, ds["test"] / classes
     vf = float(spec.get("val_fraction", 0.1))
     val = max(1, int(round(vf * per_class))) if vf > 0 else 0
     train = per_class - val
@@ -540,8 +543,10 @@ def cpg_estimate(config: dict, method: str) -> Estimate:
     tasks, shape = suite_tasks(spec), image_shape(config, spec["dataset"])
     image_bytes = FLOAT_BYTES * math.prod(shape)
     growth = p["growth"]
-    steps = max(0, int(round((growth["max_multiplier"] - 1.0) / growth["step"]))) if growth["step"] else 0
-    multipliers = [1.0 + i * growth["step"] for i in range(steps + 1)]
+    multipliers = [1.0]  # finetune_status grows below max_multiplier; cpg_grow takes next_multiplier
+    while multipliers[-1] + EPS < growth["max_multiplier"]:
+        multipliers.append(next_multiplier(multipliers[-1], growth["step"], growth["max_multiplier"]))
+    steps = len(multipliers) - 1
     counts = {}
     with torch.device("meta"):
         for m in multipliers:
@@ -686,7 +691,7 @@ def dpnas_sample(config: dict, n: int = DPNAS_SAMPLE) -> dict:
     d = config["dpnas"]
     shape = image_shape(config, d["dataset"])
     space = SearchSpace.from_config(d["space"], image_size=shape[1], in_channels=shape[0],
-                                    classes=DATASETS[d["dataset"]]["classes"])
+                                    classes=dataset_classes(d["dataset"])[0])
     agent = Agent(space)
     rows, i = [], 0
     while len(rows) < n:
@@ -707,7 +712,7 @@ def dpnas_estimate(config: dict, sample: int = DPNAS_SAMPLE) -> Estimate:
     from workflow.methods.dpnas.task import suite_spec
 
     d, seeds = config["dpnas"], len(config["seeds"])
-    classes = DATASETS[d["dataset"]]["classes"]
+    classes = dataset_classes(d["dataset"])[0]
     task = suite_tasks(suite_spec(d, classes))[0]
     shape = image_shape(config, d["dataset"])
     image_bytes = FLOAT_BYTES * math.prod(shape)
@@ -754,7 +759,7 @@ def dpnas_estimate(config: dict, sample: int = DPNAS_SAMPLE) -> Estimate:
 
 def estimates(config: dict | None = None, dpnas_sample_size: int = DPNAS_SAMPLE) -> list[Estimate]:
     """Every method of the registry that the paper config enables, in registry order."""
-    from workflow.methods.registry import NAMES
+    from workflow.methods.registry import LIFELONG_METHODS, NAMES
 
     config = config or paper_config()
     enabled = [m for m in NAMES if m in config["methods"]]
@@ -764,8 +769,7 @@ def estimates(config: dict | None = None, dpnas_sample_size: int = DPNAS_SAMPLE)
     for m in ("cpg", "packnet"):
         if m in enabled:
             out[m] = cpg_estimate(config, m)
-    if any(config_method in enabled for config_method in ("sidetune", "independent", "finetune", "features", "ewc",
-                                                          "pnn", "bsp")):
+    if any(m in enabled for m in LIFELONG_METHODS):
         out.update({e.method: e for e in sidetune_estimates(config)})
     if "prior" in enabled:
         out["prior"] = prior_estimate(config)
