@@ -57,7 +57,6 @@ rule baseline_figure:
         ),
         pdf="results/figures/baseline/{suite}_per_task_accuracy.pdf",
     params:
-        labels=["baseline"],
         title=lambda wc: f"independent baseline, {wc.suite}",
     log:
         "logs/baseline_figure/{suite}.log",

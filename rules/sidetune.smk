@@ -29,11 +29,6 @@ def sidetune_compared(wildcards):
     return sidetune_paths.compared_tables(config, LIFELONG_METHODS, wildcards.suite)
 
 
-def sidetune_labels(wildcards):
-    """One label per compared table: its method (results/<method>/...)."""
-    return [Path(p).parts[1] for p in sidetune_compared(wildcards)]
-
-
 
 rule sidetune_pretrain:
     input:
@@ -167,7 +162,6 @@ rule sidetune_figure_final:
         pdf="results/figures/sidetune/{suite}_final_accuracy.pdf",
     params:
         kind="final",
-        labels=sidetune_labels,
         title=lambda wc: f"lifelong methods, {wc.suite}",
     log:
         "logs/sidetune_figure_final/{suite}.log",
@@ -193,7 +187,6 @@ rule sidetune_figure_matrix:
         pdf="results/figures/sidetune/{suite}_accuracy_matrix.pdf",
     params:
         kind="matrix",
-        labels=sidetune_labels,
         title=lambda wc: f"R[i, j] (%), {wc.suite}",
     log:
         "logs/sidetune_figure_matrix/{suite}.log",
@@ -219,7 +212,6 @@ rule sidetune_figure_forgetting:
         pdf="results/figures/sidetune/{suite}_forgetting.pdf",
     params:
         kind="forgetting",
-        labels=sidetune_labels,
         title=lambda wc: f"forgetting, {wc.suite}",
     log:
         "logs/sidetune_figure_forgetting/{suite}.log",

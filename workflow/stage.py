@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import UserError
+from .io import remove_checkpoint
 
 log = logging.getLogger("workflow")
 
@@ -118,8 +119,7 @@ class Job:
         for path in self._resume:
             if path.is_dir():
                 shutil.rmtree(path)
-            for f in (path, path.with_name(path.name + ".sha256")):
-                f.unlink(missing_ok=True)
+            remove_checkpoint(path)
 
 
 class Progress:

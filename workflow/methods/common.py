@@ -36,3 +36,20 @@ def read_accuracy(path) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{path} lacks columns {sorted(missing)}")
     return frame
+
+
+def method_of(path) -> str:
+    """The method whose results hold ``path``: the folder after ``results/`` (results/<method>/<suite>/seed<S>/...)."""
+    parts = Path(path).parts
+    if "results" not in parts or parts.index("results") + 1 >= len(parts):
+        raise ValueError(f"{path} is not under results/<method>/: a comparison figure labels a table by its method")
+    return parts[parts.index("results") + 1]
+
+
+def tables_by_method(paths, read=read_accuracy) -> dict[str, list[pd.DataFrame]]:
+    """The tables at ``paths`` grouped by their method (:func:`method_of`), methods in the order they first appear:
+    what a comparison figure draws, one group per method, its seeds averaged."""
+    tables: dict[str, list[pd.DataFrame]] = {}
+    for path in paths:
+        tables.setdefault(method_of(path), []).append(read(path))
+    return tables
