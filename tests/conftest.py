@@ -190,6 +190,31 @@ def _first(item) -> int:
     return 0 if item.get_closest_marker("slurm") else 1 if item.get_closest_marker("e2e") else 2
 
 
+def pytest_addoption(parser):
+    parser.addoption("--machine-speed", action="store_true",
+                     help="after the tests, measure and print the machine-speed reference (benchmarks.common."
+                          "machine_speed), so the suite's time compares with runs on other machines")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """`make test`'s last line: this machine's speed beside the budget's reference machine (benchmarks/budget.csv),
+    measured once the tests are done (the cores are idle). A suite time is comparable only with it."""
+    if not config.getoption("machine_speed") or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    from benchmarks.common import machine_speed
+
+    speed = machine_speed()
+    line = f"machine-speed reference: {speed:.2f} s on this machine"
+    budget = REPO / "benchmarks/budget.csv"
+    if budget.exists():
+        import pandas as pd
+
+        reference = float(pd.read_csv(budget)["speed_ref_s"].iloc[0])
+        line += (f"; {reference:.2f} s on the default budget's machine (benchmarks/budget.csv): this one is "
+                 f"{reference / speed:.2f}x as fast")
+    terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     items.sort(key=_first)  # stable: the order within each file stays as collected

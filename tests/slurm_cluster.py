@@ -17,9 +17,10 @@ from pathlib import Path
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
 DAEMONS = ("munged", "slurmctld", "slurmd")
 # The executor checks its jobs INIT_SECONDS after a job finished, then at intervals 10 s longer each time (the
-# plugin's rule: 3, 13, 23 s). A job of the test config takes 5-12 s under SLURM (it starts a Snakemake of its own),
-# so with 3 s most are seen finished at the second check, 16 s after they started (with 8 s: 26 s after).
-INIT_SECONDS = 3
+# plugin's rule: with 1 s, checks at 1, 12, 33 s after a submission). A job of the test config takes 5-12 s under
+# SLURM (it starts a Snakemake of its own), so most are seen finished at the second check: 12 s a job (16 s with 3,
+# 26 s with 8). The test's 17 jobs run one after another: 197 s with 1, 263 s with 3, on an idle 2-core machine.
+INIT_SECONDS = 1
 # Flags for `snakemake --executor slurm` against this cluster.
 SNAKEMAKE_FLAGS = ["--executor", "slurm", "--jobs", "4", "--default-resources", "slurm_partition=debug",
                    "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", str(INIT_SECONDS),

@@ -219,8 +219,8 @@ def test_make_push_and_pull_find_snakemake_without_an_active_environment():
                           capture_output=True, text=True, timeout=60).stdout
     lines = push.splitlines()
     params = lines.index(f".venv/bin/python -m workflow.dvcgen params {args}")
-    dvc_lines = [k for k, line in enumerate(lines) if re.search(r"\.venv/bin/dvc (repro|push)$", line)]
-    assert len(dvc_lines) == 2 and params < dvc_lines[0], push
+    dvc_lines = [k for k, line in enumerate(lines) if re.search(r"\.venv/bin/dvc (commit .*made\)|repro|push)$", line)]
+    assert len(dvc_lines) == 3 and params < dvc_lines[0], push
     for k in dvc_lines:  # DVC's stages call `snakemake`: the environment's bin folder comes first on PATH
         assert lines[k].startswith(f'PATH="{REPO}/.venv/bin:$PATH" '), lines[k]
     pull = subprocess.run(["make", "--no-print-directory", "-n", "pull"], cwd=REPO, env=env, capture_output=True,
@@ -233,3 +233,22 @@ def test_make_push_and_pull_find_snakemake_without_an_active_environment():
              ".venv/bin/snakemake --touch --cores all --configfile params.yaml",
              ".venv/bin/snakemake -n --cores all --configfile params.yaml"]
     assert [line.strip() for line in pull.splitlines() if line.strip() in steps] == steps, pull
+
+
+def test_make_push_commits_the_stages_snakemake_made_and_leaves_the_others_to_repro(tmp_path):
+    """`make push` records with `dvc commit` only the stages its Snakemake run made (data, the config's methods,
+    figures when all run); every other stage stays stale, for `dvc repro` to run."""
+    every = list(dvcgen.stages())
+    assert dvcgen.made_stages({"methods": list(METHODS)}) == every
+    assert dvcgen.made_stages({"methods": ["cpg", "baseline"]}) == ["data", "baseline", "cpg"]
+
+    wd = copy_workflow(tmp_path / "wf")
+    write_stand_in_outputs(wd)
+    run(wd, "git", "init", "-q")
+    for args, targets in ((["--config", "methods=[cpg]"], "data cpg"), ([], "")):
+        dvcgen.write_params(args, out=wd / "params.yaml", root=wd)
+        made = run(wd, sys.executable, "-m", "workflow.dvcgen", "made").strip()
+        assert made == targets  # no name: every stage (one `dvc commit` target costs 0.5 s)
+        if made:
+            run(wd, str(DVC), "commit", "-f", "-q", *made.split())
+            assert stale(wd) == set(every) - {"data", "cpg"}

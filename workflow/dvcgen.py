@@ -42,7 +42,8 @@ HEADER = f"""\
 # tracks only its own config section and the shared keys it reads (`params:`), its rules, code and scripts, and the
 # results it reads (`deps:`). Outputs persist (DVC would otherwise delete results/ before Snakemake can reuse it);
 # metrics/<method>.json are small JSON files kept in git beside dvc.lock (cache: false). Producer: `make push`
-# (snakemake, then dvc repro && dvc push). Consumer: `make pull` (dvc pull, then snakemake --touch on {PARAMS}).
+# (snakemake, dvc commit of the stages that run made, dvc repro of any other, dvc push). Consumer: `make pull` (dvc
+# pull, then snakemake --touch on {PARAMS}).
 """
 
 
@@ -112,14 +113,29 @@ def write_params(argv: list[str], out: Path | str = PARAMS, root: Path | str = "
     return config
 
 
+def made_stages(config: dict) -> list[str]:
+    """The stages whose outputs a finished `snakemake` run on ``config`` (params.yaml) has brought up to date: data,
+    every method the config runs (a stage's command runs Snakemake on that same config, so it would find nothing to
+    do), and figures when the config runs every method (its stage reads all their results). `make push` records
+    these with `dvc commit` instead of starting one Snakemake per stage; `dvc repro` runs the others."""
+    enabled = set(config["methods"])
+    return ["data", *(m for m in METHODS if m in enabled)] + (["figures"] if enabled >= set(METHODS) else [])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["params"]:
         write_params(argv[1:])
         print(f"wrote {PARAMS}", file=sys.stderr)
         return 0
+    if argv == ["made"]:  # `dvc commit`'s targets: no name when every stage was made (0.5 s a named target)
+        from .config import merged_config
+
+        made = made_stages(merged_config(["--configfile", PARAMS]))
+        print("" if len(made) == len(stages()) else " ".join(made))
+        return 0
     if argv not in ([], ["--check"]):
-        print("usage: python -m workflow.dvcgen [--check] | params [snakemake arguments]", file=sys.stderr)
+        print("usage: python -m workflow.dvcgen [--check] | params [snakemake arguments] | made", file=sys.stderr)
         return 2
     path, text = ROOT / DVC_YAML, render()
     if argv == ["--check"]:
