@@ -165,3 +165,28 @@ def test_a_kill_between_checkpoint_and_checksum_leaves_a_loadable_file(tmp_path,
     monkeypatch.undo()
     assert torch_load(path)["epoch"] == 2
 
+
+
+
+def test_seeding_asks_for_deterministic_kernels_without_importing_the_compiler():
+    """seed_everything sets torch's deterministic-kernel flag (warnings only) as use_deterministic_algorithms does,
+    but without importing torch.compile's stack (1.2 s of CPU): a job that seeds and evaluates (CPG's choose, the
+    subspace evaluation, DP-NAS's export) no longer pays for it. Checked in a fresh interpreter. (A job that steps a
+    torch optimizer still imports torch._dynamo: torch.optim's step does, whatever the flags.)"""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import sys, torch\n"
+            "from tests.conftest import make_tasks\n"
+            "from workflow.models import build_classifier\n"
+            "from workflow.training import evaluate, seed_everything\n"
+            "seed_everything(0)\n"
+            "task = make_tasks()[0]\n"
+            "evaluate(build_classifier('small_cnn', task.train.x.shape[1:], task.num_classes, 0.5), task.val)\n"
+            "print(torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('torch._dynamo', 'torch._inductor'))))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.splitlines()[-2:] == ["True True", "[]"], proc.stdout
