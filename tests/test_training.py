@@ -168,11 +168,56 @@ def test_a_kill_between_checkpoint_and_checksum_leaves_a_loadable_file(tmp_path,
 
 
 
-def test_seeding_asks_for_deterministic_kernels_without_importing_the_compiler():
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4}),
+                                          ("Adam", {"lr": 0.01, "weight_decay": 1e-4}),
+                                          ("AdamW", {"lr": 0.01, "weight_decay": 1e-2})])
+def test_optimizers_without_compile_guards_give_torchs_numbers_and_state(name, kwargs):
+    """workflow.training.optimizers calls torch's update code without the torch.compile guards: the same weights,
+    bit for bit, and state dicts that load into torch's own optimizer (and back)."""
+    import copy
+
+    from workflow.training import optimizers
+
+    stock_cls, eager_cls = getattr(torch.optim, name), getattr(optimizers, name)
+    assert eager_cls is not stock_cls and issubclass(eager_cls, stock_cls)  # torch 2.14's guards were found
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    x, y = torch.randn(32, 8), torch.randint(0, 3, (32,))
+    nets = [copy.deepcopy(net), copy.deepcopy(net)]
+    opts = [stock_cls(nets[0].parameters(), **kwargs), eager_cls(nets[1].parameters(), **kwargs)]
+    for _ in range(5):
+        for n, o in zip(nets, opts):
+            o.zero_grad()
+            torch.nn.functional.cross_entropy(n(x), y).backward()
+            o.step()
+    assert all(torch.equal(a, b) for a, b in zip(*(n.parameters() for n in nets)))
+    states = [o.state_dict() for o in opts]
+    assert states[0]["param_groups"] == states[1]["param_groups"]
+    assert all(torch.equal(states[0]["state"][k][s], states[1]["state"][k][s])
+               for k in states[0]["state"] for s in states[0]["state"][k])
+    opts[1].load_state_dict(states[0])
+    opts[0].load_state_dict(states[1])
+
+
+def test_a_torch_without_those_guards_keeps_its_own_optimizers():
+    from workflow.training.optimizers import eager
+
+    class Plain(torch.optim.Optimizer):
+        def step(self, closure=None):
+            return None
+
+    class Bare:  # no guarded method at all
+        pass
+
+    assert eager(Bare) is Bare
+    assert eager(Plain).step is Plain.step  # only the guarded methods are replaced
+
+
+def test_seeding_and_training_do_not_import_the_compiler():
     """seed_everything sets torch's deterministic-kernel flag (warnings only) as use_deterministic_algorithms does,
-    but without importing torch.compile's stack (1.2 s of CPU): a job that seeds and evaluates (CPG's choose, the
-    subspace evaluation, DP-NAS's export) no longer pays for it. Checked in a fresh interpreter. (A job that steps a
-    torch optimizer still imports torch._dynamo: torch.optim's step does, whatever the flags.)"""
+    and the shared loop's optimizers (SGD here, CPG's mask Adam, the prior's SGLD) step, all without importing
+    torch.compile's stack (1.2-1.5 s of CPU a job). Checked in a fresh interpreter that trains."""
     import subprocess
     import sys
 
@@ -182,9 +227,17 @@ def test_seeding_asks_for_deterministic_kernels_without_importing_the_compiler()
             "from tests.conftest import make_tasks\n"
             "from workflow.models import build_classifier\n"
             "from workflow.training import evaluate, seed_everything\n"
+            "from workflow.methods import baseline\n"
+            "from workflow.methods.prior.sgld import SGLD\n"
+            "from workflow.training.optimizers import Adam\n"
             "seed_everything(0)\n"
             "task = make_tasks()[0]\n"
             "evaluate(build_classifier('small_cnn', task.train.x.shape[1:], task.num_classes, 0.5), task.val)\n"
+            "baseline.train_task(task, model='small_cnn', width=0.5, seed=0, device=torch.device('cpu'),\n"
+            "                    train={'epochs': 1, 'batch_size': 16, 'optimizer': 'sgd', 'lr': 0.05, 'momentum': 0.9})\n"
+            "w = torch.nn.Parameter(torch.ones(3))\n"
+            "for opt in (Adam([w], lr=0.1), SGLD([w], lr=0.1, n_train=10)):\n"
+            "    opt.zero_grad(); (w ** 2).sum().backward(); opt.step(); opt.load_state_dict(opt.state_dict())\n"
             "print(torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())\n"
             "print(sorted(m for m in sys.modules if m.startswith(('torch._dynamo', 'torch._inductor'))))\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -21,6 +21,7 @@ from .. import metrics
 from ..errors import UserError
 from .checkpoint import load_checkpoint, save_checkpoint
 from .hooks import Hook
+from .optimizers import SGD, Adam, AdamW  # torch's, without the torch.compile guards
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,14 @@ class TrainConfig:
 
 
 def build_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """torch's optimizer of ``cfg`` without its torch.compile guards (workflow.training.optimizers)."""
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
-                               weight_decay=cfg.weight_decay)
+        return SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
+                   weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     raise UserError(f"unknown optimizer '{cfg.optimizer}'; allowed: sgd, adam, adamw")
 
 

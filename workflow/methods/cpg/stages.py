@@ -26,6 +26,7 @@ from ...errors import UserError
 from ...training import (RecomputeBatchNorm, TrainConfig, Trainer, evaluate, predict_logits, seed_everything,
                          set_threads)
 from ...training.loop import build_optimizer
+from ...training.optimizers import Adam  # torch's, without the torch.compile guards
 from .choose import ABSOLUTE, CAPPED, collapsed, finetune_status
 from .hooks import GradualPruner, MaskLrSchedule, OwnershipGradientMask, PatienceFromBaseline
 from .layers import sharable_layers
@@ -125,7 +126,7 @@ def finetune(start: dict | None, task, *, params: dict, goal: float, seed: int, 
     optimizers = [build_optimizer(weight_params(net), cfg)]
     hooks = [OwnershipGradientMask(net, wd), *bn_hooks(params)]
     if masks:
-        adam = torch.optim.Adam(masks, lr=stage["mask_lr"])
+        adam = Adam(masks, lr=stage["mask_lr"])
         optimizers.append(adam)
         hooks.append(MaskLrSchedule(adam, stage["mask_lr"], stage["mask_milestones"], frozen=claimed == 0))
     history = Trainer(net, cfg, optimizers=optimizers, hooks=hooks, device=device,
@@ -262,7 +263,7 @@ def retrain(chosen: dict, task, *, params: dict, seed: int, device="cpu", checkp
     masks = prepare_task(net, k, picking=params["picking"])
     optimizers = [build_optimizer(weight_params(net), cfg)]
     if masks:
-        optimizers.append(torch.optim.Adam(masks, lr=stage["mask_lr"]))
+        optimizers.append(Adam(masks, lr=stage["mask_lr"]))
     patience = PatienceFromBaseline(baseline, stage["patience"], snapshot=net.state_dict,
                                     restore=net.load_state_dict)
     hooks = [OwnershipGradientMask(net, wd), *bn_hooks(params), patience]

@@ -18,11 +18,11 @@ import math
 
 import torch
 
-from ...training import Hook, predict_logits
+from ...training import Hook, optimizers, predict_logits
 from ...training.loop import default_forward
 
 
-class SGLD(torch.optim.Optimizer):
+class SGLD(optimizers.Optimizer):
     """SGLD as an optimiser of the shared Trainer; ``noise`` per param group is switched by the schedule."""
 
     def __init__(self, params, lr: float, n_train: int, temperature: float = 1.0):
