@@ -4,7 +4,10 @@ its data, each job kind in fresh interpreters as Snakemake starts them (PYTHONPA
 Job kinds (the DAG pays one of these per job, 100+ times):
 - training job: ``import torch``, then scripts/baseline_train.py's imports (the model and training code), then
   loading one task of the default config's suite from the dataset folder the ``download`` rule writes
-  (load_suite, checksum included);
+  (load_suite, checksum included), then a first step: the default model and the shared loop's optimizer
+  (workflow.training.loop.build_optimizer) built, one SGD step on one batch (what every training job pays before
+  its work: torch's own optimizer imports torch._dynamo on its first step; the same job with torch.optim.SGD is
+  measured beside it);
 - table-only job: scripts/baseline_collect.py's imports (no torch), then reading the per-task results.json files;
 - reference: a bare interpreter (``python -c pass``).
 
@@ -44,10 +47,10 @@ from benchmarks.common import HERE, machine, machine_speed
 from workflow.config import merged_config
 
 REPO = HERE.parent
-PHASES = ("start_exit", "preamble", "torch", "imports", "data", "total")
+PHASES = ("start_exit", "preamble", "torch", "imports", "data", "first_step", "total")
 
-# The child: time torch's import (training jobs), the script's imports (its top level, `main` not run), then the
-# data, and report as JSON.
+# The child: time torch's import (training jobs), the script's imports (its top level, `main` not run), the data,
+# then a first training step (training jobs), and report as JSON.
 CHILD = """import json, os, sys, time
 t0, c0 = time.perf_counter(), time.process_time()
 {preamble}
@@ -58,9 +61,12 @@ t1, c1 = time.perf_counter(), time.process_time()
 t2, c2 = time.perf_counter(), time.process_time()
 {data}
 t3, c3 = time.perf_counter(), time.process_time()
+{step}
+t4, c4 = time.perf_counter(), time.process_time()
 print("OVERHEAD", json.dumps({{"preamble_s": tp - t0, "preamble_cpu_s": cp - c0,
                               "torch_s": t1 - tp, "torch_cpu_s": c1 - cp, "imports_s": t2 - t1,
                               "imports_cpu_s": c2 - c1, "data_s": t3 - t2, "data_cpu_s": c3 - c2,
+                              "first_step_s": t4 - t3, "first_step_cpu_s": c4 - c3,
                               "torch_imported": "torch" in sys.modules}}), flush=True)
 {exit}
 """
@@ -73,28 +79,48 @@ def script_imports(name: str) -> str:
     return f"import runpy\nrunpy.run_path({str(path)!r}, run_name='overhead_bench')"
 
 
-def job_kinds(spec: dict, data_dir: Path, results: list[Path]) -> dict[str, tuple[str, str, str, str, str]]:
-    """name -> (preamble, torch, imports, data, exit code) of each kind measured; ``spec``: the suite loaded."""
+def first_step(model: dict, optimizer: str) -> str:
+    """A training job's first step: ``model`` (the baseline section: model, width, train) built, ``optimizer``
+    (an expression of ``params`` and ``cfg``) built, one step on one batch of ``task``."""
+    return ("import torch.nn.functional as F\n"
+            "from workflow.models import build_classifier\n"
+            "from workflow.training import TrainConfig, seed_everything\n"
+            "from workflow.training.loop import build_optimizer\n"
+            f"seed_everything(0)\ncfg = TrainConfig.from_dict({model['train']!r})\n"
+            f"net = build_classifier({model['model']!r}, task.train.x.shape[1:], task.num_classes, {model['width']!r})\n"
+            f"params = list(net.parameters())\nopt = {optimizer}\n"
+            "x, y = torch.as_tensor(task.train.x[:cfg.batch_size]), torch.as_tensor(task.train.y[:cfg.batch_size])\n"
+            "opt.zero_grad()\nF.cross_entropy(net(x), y).backward()\nopt.step()")
+
+
+def job_kinds(spec: dict, model: dict, data_dir: Path,
+              results: list[Path]) -> dict[str, tuple[str, str, str, str, str, str]]:
+    """name -> (preamble, torch, imports, data, first step, exit code) of each kind measured; ``spec``: the suite
+    loaded, ``model``: the baseline section whose network and optimizer take the first step."""
     load = (f"from workflow.methods.common import load_suite\n"
             f"task = load_suite({str(data_dir)!r}, {spec!r})[0]\nassert len(task.train.y) > 0")
     read = f"from workflow.io import read_json\nresults = [read_json(p) for p in {[str(p) for p in results]!r}]"
-    train, table = ("import torch", script_imports("baseline_train"), load), ("pass", script_imports("baseline_collect"), read)
+    train = ("import torch", script_imports("baseline_train"), load, first_step(model, "build_optimizer(params, cfg)"))
+    stock = first_step(model, "torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)")
+    table = ("pass", script_imports("baseline_collect"), read, "pass")
     return {
-        "python -c pass": ("pass", "pass", "pass", "pass", "pass"),
+        "python -c pass": ("pass", "pass", "pass", "pass", "pass", "pass"),
         "training job (baseline_train), plain exit": ("pass", *train, "pass"),
         "training job (baseline_train), script: + workflow.stage.run": (SCRIPT_PREAMBLE, *train, FAST_EXIT),
+        "training job, script: + run, torch.optim.SGD (compile guards)": (SCRIPT_PREAMBLE, *train[:3], stock,
+                                                                           FAST_EXIT),
         "table-only job (baseline_collect), plain exit": ("pass", *table, "pass"),
         "table-only job (baseline_collect), script: + workflow.stage.run": (SCRIPT_PREAMBLE, *table, FAST_EXIT),
     }
 
 
-def run_child(preamble: str, torch: str, imports: str, data: str, exit: str, cwd: Path) -> dict:
+def run_child(preamble: str, torch: str, imports: str, data: str, step: str, exit: str, cwd: Path) -> dict:
     """One fresh interpreter: its own phase times plus the parent's wall and CPU seconds of the whole process."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CHILD.format(preamble=preamble, torch=torch, imports=imports,
-                                                                data=data, exit=exit)], cwd=cwd,
+                                                                data=data, step=step, exit=exit)], cwd=cwd,
                           env=env, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -133,7 +159,7 @@ def measure(repeats: int) -> pd.DataFrame:
     rows = []
     with tempfile.TemporaryDirectory(prefix="cl-lab-overhead-") as tmp:
         data_dir, results = inputs(Path(tmp), config)
-        for kind, code in job_kinds(config["suites"][config["suite"]], data_dir, results).items():
+        for kind, code in job_kinds(config["suites"][config["suite"]], config["baseline"], data_dir, results).items():
             run_child(*code, Path(tmp))  # warm-up: page cache, .pyc files
             recs = [run_child(*code, Path(tmp)) for _ in range(repeats)]
             row = {"job": kind, "repeats": repeats, "torch_imported": recs[0]["torch_imported"]}
@@ -155,21 +181,21 @@ def figure(frame: pd.DataFrame, speed: float):
 
     fig, axes = new_figure(10, 0.9 + 0.45 * len(frame), ncols=2, sharey=True)
     colors = {"start_exit": "tab:gray", "preamble": "tab:green", "torch": "tab:red", "imports": "tab:blue",
-              "data": "tab:orange"}
+              "data": "tab:orange", "first_step": "tab:purple"}
     for ax, unit, label in ((axes[0], "s", "wall seconds (median)"), (axes[1], "cpu_s", "CPU seconds (median)")):
         left = [0.0] * len(frame)
         for phase, color in colors.items():
             values = frame[f"{phase}_{unit}"].clip(lower=0).tolist()
             ax.barh(frame["job"], values, left=left, color=color,
-                    label={"start_exit": "start/exit", "torch": "import torch",
-                           "preamble": "script: preamble"}.get(phase, phase))
+                    label={"start_exit": "start/exit", "torch": "import torch", "preamble": "script: preamble",
+                           "first_step": "first step (model, optimizer)"}.get(phase, phase))
             left = [a + b for a, b in zip(left, values)]
         for i, total in enumerate(frame[f"total_{unit}"]):
             ax.text(total, i, f" {total:.2f} s = {total / speed:.2f} x ref", va="center", fontsize=7)
         ax.set_xlabel(label)
-        ax.set_xlim(0, 1.45 * max(frame[f"total_{unit}"]))
+        ax.set_xlim(0, 2.0 * max(frame[f"total_{unit}"]))  # room for the labels and, on the right, the legend
     axes[0].invert_yaxis()
-    axes[0].legend(fontsize=7, loc="lower right")
+    axes[1].legend(fontsize=7, loc="lower right")  # the right panel has room below its longest bars
     fig.suptitle(f"A job's fixed cost, {int(frame['repeats'][0])} runs each; machine-speed reference "
                  f"{speed:.2f} s; load {frame['load_1min'][0]:.1f} at the start", fontsize=9)
     save_figure(fig, HERE / "overhead.png")
@@ -187,8 +213,8 @@ def main():
     frame["machine"] = machine()
     frame.to_csv(HERE / "overhead.csv", index=False)
     figure(frame, speed)
-    shown = ["job", "torch_imported", "start_exit_s", "preamble_s", "torch_s", "imports_s", "data_s", "total_s",
-             "total_cpu_s", "total_in_ref"]
+    shown = ["job", "torch_imported", "start_exit_s", "preamble_s", "torch_s", "imports_s", "data_s", "first_step_s",
+             "total_s", "total_cpu_s", "total_in_ref"]
     print(frame[shown].to_string(index=False, float_format="{:.3f}".format))
     print(f"machine-speed reference {speed:.3f} s; load {frame['load_1min'][0]:.2f}")
 
