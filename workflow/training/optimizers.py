@@ -15,14 +15,25 @@ import types
 import torch
 from torch.optim import optimizer as _optimizer
 
-# The code objects of torch's two guard wrappers (private API: checked, not assumed; see ``eager``).
-_STEP_GUARD = _optimizer._use_grad_for_differentiable(lambda *a, **k: None).__code__
-_METHOD_GUARD = torch._compile._disable_dynamo(lambda *a, **k: None).__code__
+
+def _guard_code(module, name: str):
+    """The code object of the wrapper that torch's private decorator ``module.name`` makes, or None where this
+    torch has no such decorator (private API: checked, not assumed)."""
+    decorator = getattr(module, name, None)
+    try:
+        return decorator(lambda *a, **k: None).__code__
+    except Exception:  # absent, or another signature
+        return None
+
+
+_STEP_GUARD = _guard_code(_optimizer, "_use_grad_for_differentiable")
+_METHOD_GUARD = _guard_code(getattr(torch, "_compile", None), "_disable_dynamo")
 
 
 def _unguarded(fn, guard):
     """The function that torch's ``guard`` wrapper ``fn`` calls, or None when ``fn`` is not that wrapper."""
-    if isinstance(fn, types.FunctionType) and fn.__code__ is guard and callable(getattr(fn, "__wrapped__", None)):
+    if (guard is not None and isinstance(fn, types.FunctionType) and fn.__code__ is guard
+            and callable(getattr(fn, "__wrapped__", None))):
         return fn.__wrapped__
     return None
 
