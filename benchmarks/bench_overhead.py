@@ -101,7 +101,8 @@ def job_kinds(spec: dict, model: dict, data_dir: Path,
             f"task = load_suite({str(data_dir)!r}, {spec!r})[0]\nassert len(task.train.y) > 0")
     read = f"from workflow.io import read_json\nresults = [read_json(p) for p in {[str(p) for p in results]!r}]"
     train = ("import torch", script_imports("baseline_train"), load, first_step(model, "build_optimizer(params, cfg)"))
-    stock = first_step(model, "torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)")
+    # torch's own SGD with the settings of the shared loop's (the default config trains with sgd)
+    stock = first_step(model, "torch.optim.SGD(params, **build_optimizer(params, cfg).defaults)")
     table = ("pass", script_imports("baseline_collect"), read, "pass")
     return {
         "python -c pass": ("pass", "pass", "pass", "pass", "pass", "pass"),
